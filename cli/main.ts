@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { runEntrypoint } from '../lib/entrypoint';
+import { registerInfraCommands } from './infra';
+import { startEverything } from './start';
+
+const program = new Command()
+  .name('orderstream')
+  .description('orderstream: event-sourced commerce on Kafka')
+  .showHelpAfterError();
+
+registerInfraCommands(program);
+program
+  .command('start')
+  .description('bring the infrastructure up, then run every service until Ctrl-C')
+  .action(startEverything);
+
+runEntrypoint(async () => {
+  await program.parseAsync(process.argv);
+});

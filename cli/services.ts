@@ -1,0 +1,29 @@
+import path from 'node:path';
+import type { Config } from '../lib/config';
+
+export interface ServiceProcess {
+  name: string;
+  /** Entry file, relative to the repository root. */
+  entry: string;
+  /** Base URL when it serves HTTP (its /health/ready tells when it is up). */
+  url?: string;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+/** Every service process that `npm start` runs, each also startable alone (`npm run start:<name>`). */
+export function serviceProcesses(config: Config): ServiceProcess[] {
+  const host = config.http.host === '0.0.0.0' ? '127.0.0.1' : config.http.host;
+  return [
+    {
+      name: 'command-api',
+      entry: 'command-api/main.ts',
+      url: `http://${host}:${config.http.commandApiPort}`,
+    },
+    {
+      name: 'query-api',
+      entry: 'query-api/main.ts',
+      url: `http://${host}:${config.http.queryApiPort}`,
+    },
+  ];
+}

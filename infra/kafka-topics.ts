@@ -1,0 +1,53 @@
+import type { Config } from '../lib/config';
+import { OperatorError } from '../lib/errors';
+import { createKafka } from '../lib/kafka';
+import { topicCatalogue } from '../lib/topics';
+
+/**
+ * Creates every topic of the catalogue that is missing. An existing topic with another
+ * partition count is an error: a key's partition (and so its single writer) would move.
+ */
+export async function ensureTopics(config: Config): Promise<string[]> {
+  const admin = createKafka(config).admin();
+  await admin.connect();
+  try {
+    const wanted = topicCatalogue(config.topics);
+    const existing = new Set(await admin.listTopics());
+    const missing = wanted.filter((t) => !existing.has(t.name));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const { topics } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.name) });
+    for (const spec of wanted) {
+      const actual = topics.find((t) => t.name === spec.name)?.partitions.length;
+      if (actual !== spec.partitions) {
+        throw new OperatorError(
+          `topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured (TOPIC_PARTITIONS): use another TOPIC_PREFIX, or rebuild the topics`,
+        );
+      }
+    }
+    return missing.map((t) => t.name);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** How many of the catalogue's topics exist (for `infra status`). */
+export async function countTopics(config: Config): Promise<{ present: number; wanted: number }> {
+  const admin = createKafka(config, undefined, { retry: { retries: 1 } }).admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const wanted = topicCatalogue(config.topics);
+    return { present: wanted.filter((t) => existing.has(t.name)).length, wanted: wanted.length };
+  } finally {
+    await admin.disconnect();
+  }
+}

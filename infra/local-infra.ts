@@ -1,0 +1,175 @@
+import type { Config } from '../lib/config';
+import { OperatorError } from '../lib/errors';
+import { pingKafka } from '../lib/kafka';
+import { pingPostgres } from '../lib/postgres';
+import { redactUrl } from '../lib/redact';
+import { pingRedis } from '../lib/redis';
+import { ensureBroker, runningBrokerPid, stopBroker } from './kafka-broker';
+import { countTopics, ensureTopics } from './kafka-topics';
+import {
+  ensurePostgresServer,
+  ensureShardDatabases,
+  privatePostgresDir,
+  type ServerOutcome,
+  shardStatus,
+  stopPrivatePostgres,
+} from './postgres-server';
+import { runningPid } from './process-control';
+import { ensureRedisServer, runningPrivateRedisPid, stopPrivateRedis } from './redis-server';
+
+export type Component = 'kafka' | 'postgres' | 'redis';
+export type Say = (line: string) => void;
+
+export interface UpReport {
+  /** What this call started (and so what a matching `down` may stop). */
+  started: Component[];
+}
+
+/**
+ * Brings the broker, the Postgres shard databases and Redis up; idempotent. Reuses whatever
+ * already answers, starts locally what does not (when allowed), then creates the topics,
+ * shard databases and migrations. Every failure is reported, one line each.
+ */
+export async function infraUp(config: Config, say: Say): Promise<UpReport> {
+  const steps: [Component, () => Promise<ServerOutcome>][] = [
+    [
+      'kafka',
+      async () => {
+        const outcome = await ensureBroker(config, say);
+        const created = await ensureTopics(config);
+        if (created.length > 0)
+          say(`kafka: created ${created.length} topics (prefix ${config.topics.prefix})`);
+        return outcome;
+      },
+    ],
+    [
+      'postgres',
+      async () => {
+        const outcome = await ensurePostgresServer(config, say);
+        const { created, migrated } = await ensureShardDatabases(config);
+        if (created.length > 0) say(`postgres: created shard databases ${created.join(', ')}`);
+        if (migrated.length > 0) say(`postgres: migrated ${migrated.join(', ')}`);
+        return outcome;
+      },
+    ],
+    ['redis', () => ensureRedisServer(config, say)],
+  ];
+  const results = await Promise.allSettled(steps.map(([, run]) => run()));
+  const failures = results.flatMap((r, i) =>
+    r.status === 'rejected' ? [describeFailure(steps[i]?.[0] ?? 'kafka', r.reason)] : [],
+  );
+  const started = steps
+    .map(([c]) => c)
+    .filter((_, i) => {
+      const r = results[i];
+      return r?.status === 'fulfilled' && r.value === 'started';
+    });
+  if (failures.length > 0) {
+    // Leave nothing half-started behind a failed `up`.
+    await infraDown(config, () => undefined, started);
+    throw new OperatorError(failures.join('\n'));
+  }
+  return { started };
+}
+
+function describeFailure(component: Component, reason: unknown): string {
+  if (reason instanceof OperatorError) return reason.message;
+  const message = reason instanceof Error ? reason.message : String(reason);
+  return `${component}: ${message}`;
+}
+
+/** Stops what `infra up` started (by pid), newest first; data stays. */
+export async function infraDown(
+  config: Config,
+  say: Say,
+  only: Component[] = ['kafka', 'postgres', 'redis'],
+): Promise<Component[]> {
+  const stopped: Component[] = [];
+  if (only.includes('redis')) {
+    const pid = await stopPrivateRedis(config.stateDir);
+    if (pid) {
+      say(`redis: stopped private redis-server (pid ${pid})`);
+      stopped.push('redis');
+    }
+  }
+  if (only.includes('postgres') && stopPrivatePostgres(config.stateDir)) {
+    say(`postgres: stopped private cluster in ${privatePostgresDir(config.stateDir)}`);
+    stopped.push('postgres');
+  }
+  if (only.includes('kafka')) {
+    const pid = await stopBroker(config.stateDir);
+    if (pid) {
+      say(`kafka: stopped broker (pid ${pid})`);
+      stopped.push('kafka');
+    }
+  }
+  if (stopped.length === 0)
+    say('nothing to stop: no process started by `orderstream infra up` is running');
+  return stopped;
+}
+
+export interface ComponentStatus {
+  component: Component;
+  up: boolean;
+  where: string;
+  /** Who runs it: the pid of the process `infra up` started, or "external". */
+  owner: string;
+  detail: string;
+}
+
+/** What is up, where, who started it, and whether topics and shard databases are in place. */
+export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
+  const owner = (pid: number | undefined) =>
+    pid ? `started by orderstream (pid ${pid})` : 'external';
+  const answers = (ping: Promise<void>) =>
+    ping.then(
+      () => true,
+      () => false,
+    );
+  const [kafkaUp, postgresUp, redisUp] = await Promise.all([
+    answers(pingKafka(config, 2000)),
+    answers(pingPostgres(config.postgres.adminUrl, 2000)),
+    answers(pingRedis(config.redis.url, 2000)),
+  ]);
+  const topics = kafkaUp ? await countTopics(config) : undefined;
+  const shards = postgresUp ? await shardStatus(config) : [];
+  const migrated = shards.filter((s) => s.state === 'migrated').length;
+  const postgresPid = runningPid(
+    `${privatePostgresDir(config.stateDir)}/postmaster.pid`,
+    'postgres',
+  );
+  return [
+    {
+      component: 'kafka',
+      up: kafkaUp,
+      where: config.kafka.brokers.join(','),
+      owner: owner(runningBrokerPid(config.stateDir)),
+      detail: topics
+        ? `topics ${topics.present}/${topics.wanted} (prefix ${config.topics.prefix})`
+        : '',
+    },
+    {
+      component: 'postgres',
+      up: postgresUp,
+      where: redactUrl(config.postgres.adminUrl),
+      owner: owner(postgresPid),
+      detail: postgresUp
+        ? `shards ${migrated}/${shards.length} migrated${
+            migrated < shards.length
+              ? ` (${shards
+                  .filter((s) => s.state !== 'migrated')
+                  .map((s) => `${s.database}: ${s.state}`)
+                  .join(', ')})`
+              : ''
+          }`
+        : '',
+    },
+    {
+      component: 'redis',
+      up: redisUp,
+      where: redactUrl(config.redis.url),
+      owner: owner(runningPrivateRedisPid(config.stateDir)),
+      detail: '',
+    },
+  ];
+}

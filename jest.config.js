@@ -1,0 +1,27 @@
+/** Two projects: fast unit tests beside the code, integration tests against the real broker,
+ *  Postgres and Redis (their global setup brings the infrastructure up for this run). */
+const transform = { '^.+\\.ts$': ['@swc/jest'] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  maxWorkers: 2,
+  projects: [
+    {
+      displayName: 'unit',
+      transform,
+      testEnvironment: 'node',
+      testMatch: [
+        '<rootDir>/{lib,domain,schemas,command-api,query-api,projectors,sagas,infra,cli}/**/*.test.ts',
+      ],
+    },
+    {
+      displayName: 'integration',
+      transform,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
+      testTimeout: 120000,
+    },
+  ],
+};

@@ -1,0 +1,75 @@
+import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('has defaults that point at a local broker, Postgres and Redis', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.topics).toMatchObject({ prefix: 'orderstream', partitions: 6 });
+    expect(config.postgres.shardUrls).toEqual([
+      'postgres://postgres@127.0.0.1:5432/orderstream_shard_0',
+      'postgres://postgres@127.0.0.1:5432/orderstream_shard_1',
+      'postgres://postgres@127.0.0.1:5432/orderstream_shard_2',
+      'postgres://postgres@127.0.0.1:5432/orderstream_shard_3',
+    ]);
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.http).toMatchObject({ commandApiPort: 3001, queryApiPort: 3002 });
+    expect(config.topics.sagaRetryDelaysMs).toEqual([1000, 10_000, 60_000]);
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      KAFKA_BROKERS: 'a:1, b:2',
+      TOPIC_PARTITIONS: '12',
+      POSTGRES_SHARDS: '2',
+      POSTGRES_DATABASE_PREFIX: 'shop',
+      POSTGRES_URL: 'postgresql://u@db:6000/x',
+      SAGA_RETRY_DELAYS_MS: '5,50',
+      INFRA_START_LOCAL: 'false',
+      COMMAND_API_PORT: '0',
+    });
+    expect(config.kafka.brokers).toEqual(['a:1', 'b:2']);
+    expect(config.topics.partitions).toBe(12);
+    expect(config.postgres.shardUrls).toEqual([
+      'postgresql://u@db:6000/shop_shard_0',
+      'postgresql://u@db:6000/shop_shard_1',
+    ]);
+    expect(config.topics.sagaRetryDelaysMs).toEqual([5, 50]);
+    expect(config.startLocalInfra).toBe(false);
+    expect(config.http.commandApiPort).toBe(0);
+  });
+
+  it('lets explicit shard URLs override the derived ones', () => {
+    const config = loadConfig({ POSTGRES_SHARD_URLS: 'postgres://a/x,postgres://b/y' });
+    expect(config.postgres.shardUrls).toEqual(['postgres://a/x', 'postgres://b/y']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadConfig({ TOPIC_PARTITIONS: '' }).topics.partitions).toBe(6);
+  });
+
+  it.each([
+    ['TOPIC_PARTITIONS', 'six'],
+    ['TOPIC_PARTITIONS', '0'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['POSTGRES_URL', 'mysql://x'],
+    ['REDIS_URL', 'not a url'],
+    ['TOPIC_PREFIX', 'has space'],
+    ['LOG_LEVEL', 'loud'],
+    ['QUERY_API_PORT', '70000'],
+    ['INFRA_START_LOCAL', 'yes'],
+  ])('fails fast naming %s when it is %p', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`${name}="${value}"`));
+  });
+
+  it('names every bad variable at once', () => {
+    expect(() => loadConfig({ TOPIC_PARTITIONS: 'x', POSTGRES_SHARDS: 'y' })).toThrow(
+      /TOPIC_PARTITIONS.*POSTGRES_SHARDS/,
+    );
+  });
+
+  it('exposes the list of variables it reads', () => {
+    expect(CONFIG_VARIABLES).toContain('KAFKA_BROKERS');
+    expect(CONFIG_VARIABLES).toContain('REDIS_KEY_PREFIX');
+  });
+});

@@ -1,0 +1,167 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { OperatorError } from './errors';
+
+/** Thrown when an environment variable has a bad value; the message names the variable. */
+export class ConfigError extends OperatorError {
+  override name = 'ConfigError';
+}
+
+const REPO_ROOT = path.resolve(__dirname, '..');
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected host:port');
+
+const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((s) => s.split(',').map((part) => part.trim()))
+    .pipe(z.array(item).min(1));
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
+
+/** Every environment variable orderstream reads, with its local default (see README). */
+const envSchema = z.object({
+  KAFKA_BROKERS: commaList(hostPort).default(['127.0.0.1:9092']),
+  KAFKA_CLIENT_ID: z.string().min(1).default('orderstream'),
+  KAFKA_CONTROLLER_PORT: int(1, 65535).default(9093),
+  KAFKA_HEAP: z
+    .string()
+    .regex(/^\d+[mMgG]$/, 'expected a JVM heap size such as 512m')
+    .default('512m'),
+  TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
+    .max(100)
+    .default('orderstream'),
+  TOPIC_PARTITIONS: int(1, 1000).default(6),
+  COMMAND_RETENTION_MS: int(60_000, Number.MAX_SAFE_INTEGER).default(7 * 24 * 3600 * 1000),
+  SAGA_RETRY_DELAYS_MS: commaList(int(1, 24 * 3600 * 1000)).default([1000, 10_000, 60_000]),
+  POSTGRES_URL: url(['postgres:', 'postgresql:']).default(
+    'postgres://postgres@127.0.0.1:5432/postgres',
+  ),
+  POSTGRES_SHARDS: int(1, 64).default(4),
+  POSTGRES_DATABASE_PREFIX: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'expected lower-case letters, digits and "_"')
+    .max(40)
+    .default('orderstream'),
+  POSTGRES_SHARD_URLS: commaList(url(['postgres:', 'postgresql:'])).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  REDIS_KEY_PREFIX: z.string().min(1).default('orderstream:'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  COMMAND_API_PORT: int(0, 65535).default(3001),
+  QUERY_API_PORT: int(0, 65535).default(3002),
+  HTTP_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb')
+    .default('100kb'),
+  HEALTH_TIMEOUT_MS: int(50, 60_000).default(1000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INFRA_START_LOCAL: z.enum(['true', 'false']).default('true'),
+  ORDERSTREAM_STATE_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.orderstream')),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  kafka: { brokers: string[]; clientId: string; controllerPort: number; heap: string };
+  topics: {
+    prefix: string;
+    partitions: number;
+    commandRetentionMs: number;
+    sagaRetryDelaysMs: number[];
+  };
+  postgres: {
+    /** Server-level URL used to create the shard databases. */
+    adminUrl: string;
+    /** One URL per read-model shard, in ring order. */
+    shardUrls: string[];
+  };
+  redis: { url: string; keyPrefix: string };
+  http: { host: string; commandApiPort: number; queryApiPort: number; bodyLimit: string };
+  healthTimeoutMs: number;
+  logLevel: Env['LOG_LEVEL'];
+  /** May `infra up` start a local broker or private Postgres/Redis when none answers? */
+  startLocalInfra: boolean;
+  stateDir: string;
+}
+
+export function shardDatabaseName(prefix: string, index: number): string {
+  return `${prefix}_shard_${index}`;
+}
+
+function withDatabase(serverUrl: string, database: string): string {
+  const u = new URL(serverUrl);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/** Reads and validates the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "use the default", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const shardUrls =
+    e.POSTGRES_SHARD_URLS ??
+    Array.from({ length: e.POSTGRES_SHARDS }, (_, i) =>
+      withDatabase(e.POSTGRES_URL, shardDatabaseName(e.POSTGRES_DATABASE_PREFIX, i)),
+    );
+  return {
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: e.KAFKA_CLIENT_ID,
+      controllerPort: e.KAFKA_CONTROLLER_PORT,
+      heap: e.KAFKA_HEAP,
+    },
+    topics: {
+      prefix: e.TOPIC_PREFIX,
+      partitions: e.TOPIC_PARTITIONS,
+      commandRetentionMs: e.COMMAND_RETENTION_MS,
+      sagaRetryDelaysMs: e.SAGA_RETRY_DELAYS_MS,
+    },
+    postgres: { adminUrl: e.POSTGRES_URL, shardUrls },
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    http: {
+      host: e.HTTP_HOST,
+      commandApiPort: e.COMMAND_API_PORT,
+      queryApiPort: e.QUERY_API_PORT,
+      bodyLimit: e.HTTP_BODY_LIMIT,
+    },
+    healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    startLocalInfra: e.INFRA_START_LOCAL === 'true',
+    stateDir: path.resolve(e.ORDERSTREAM_STATE_DIR),
+  };
+}
+
+/** Names of every variable loadConfig reads (the README's table lists the same). */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);

@@ -1,0 +1,54 @@
+import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import type { Config } from './config';
+import type { Logger } from './logger';
+import { withTimeout } from './timeout';
+
+export type { Kafka };
+
+const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+/** The one place a Kafka client is made, so every producer shares the default (murmur2) partitioner. */
+export function createKafka(
+  config: Pick<Config, 'kafka'>,
+  logger?: Logger,
+  overrides: Partial<KafkaConfig> = {},
+): Kafka {
+  return new Kafka({
+    clientId: config.kafka.clientId,
+    brokers: config.kafka.brokers,
+    logLevel: logger ? KafkaLogLevel.WARN : KafkaLogLevel.NOTHING,
+    logCreator:
+      () =>
+      ({ level, log }: LogEntry) => {
+        const { message, ...rest } = log;
+        logger?.[levels[level] ?? 'info']({ kafka: rest }, message);
+      },
+    ...overrides,
+  });
+}
+
+/** Resolves when a broker answers a metadata request within `timeoutMs`; rejects otherwise. */
+export async function pingKafka(config: Pick<Config, 'kafka'>, timeoutMs: number): Promise<void> {
+  const admin = createKafka(config, undefined, {
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await withTimeout(
+      (async () => {
+        await admin.connect();
+        await admin.describeCluster();
+      })(),
+      timeoutMs,
+      `no answer from ${config.kafka.brokers.join(',')} within ${timeoutMs} ms`,
+    );
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

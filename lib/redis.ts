@@ -1,0 +1,33 @@
+import { Redis } from 'ioredis';
+import { withTimeout } from './timeout';
+
+export { Redis };
+
+export function createRedis(url: string): Redis {
+  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 3 });
+}
+
+/** Resolves when Redis at `url` answers PING within `timeoutMs`. */
+export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await withTimeout(
+      (async () => {
+        await redis.connect();
+        const answer = await redis.ping();
+        if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
+      })(),
+      timeoutMs,
+      `no answer within ${timeoutMs} ms`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,17 @@
+import { loadConfig } from '../lib/config';
+import { runEntrypoint } from '../lib/entrypoint';
+import { listen, stopOnSignals } from '../lib/http/serve';
+import { createLogger } from '../lib/logger';
+import { createQueryApi } from './app';
+
+runEntrypoint(async () => {
+  const config = loadConfig();
+  const logger = createLogger('query-api', config.logLevel);
+  const queryApi = createQueryApi(config, logger);
+  const http = await listen(queryApi.app, config.http.host, config.http.queryApiPort);
+  logger.info({ url: http.url }, 'query-api listening');
+  stopOnSignals(logger, async () => {
+    await http.close();
+    await queryApi.close();
+  });
+});
