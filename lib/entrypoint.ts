@@ -4,7 +4,8 @@ import { OperatorError } from './errors';
 export function runEntrypoint(main: () => Promise<void>): void {
   main().catch((err: unknown) => {
     if (err instanceof OperatorError) {
-      process.stderr.write(`error: ${err.message}\n`);
+      // One line per problem, each marked, none with a stack trace.
+      for (const line of err.message.split('\n')) process.stderr.write(`error: ${line}\n`);
     } else {
       process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     }

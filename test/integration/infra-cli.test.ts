@@ -1,0 +1,124 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { createKafka } from '../../lib/kafka';
+import { freePort, runCli, runConfig, scratchDir } from '../support/test-env';
+
+/**
+ * `orderstream infra up | down | status` as a user runs them, against a broker of its own
+ * (own ports, own state folder) so the shared test broker is never touched.
+ */
+describe('orderstream infra with its own local broker', () => {
+  const stateDir = scratchDir('infra-cli');
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    env = {
+      ORDERSTREAM_STATE_DIR: stateDir,
+      KAFKA_BROKERS: `127.0.0.1:${await freePort()}`,
+      KAFKA_CONTROLLER_PORT: String(await freePort()),
+      KAFKA_HEAP: '256m',
+      POSTGRES_DATABASE_PREFIX: `${process.env.POSTGRES_DATABASE_PREFIX}_cli`,
+    };
+  });
+
+  afterAll(async () => {
+    await runCli(['infra', 'down'], env);
+    fs.rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  const brokerPid = () =>
+    Number(fs.readFileSync(path.join(stateDir, 'kafka', 'broker.pid'), 'utf8'));
+
+  it('up starts the broker, creates topics and shard databases; a second up is harmless', async () => {
+    const first = await runCli(['infra', 'up'], env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/kafka: started broker \(pid \d+\)/);
+    expect(first.stdout).toMatch(/kafka: created 9 topics/);
+    expect(first.stdout).toMatch(/postgres: created shard databases .*_cli_shard_0/);
+    const pid = brokerPid();
+
+    const second = await runCli(['infra', 'up'], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toBe('infra up: everything was already running\n');
+    expect(brokerPid()).toBe(pid);
+
+    const status = await runCli(['infra', 'status'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(
+      new RegExp(`^kafka +up .*started by orderstream \\(pid ${pid}\\).*topics 9/9`, 'm'),
+    );
+    expect(status.stdout).toMatch(/^postgres +up .*shards 4\/4 migrated/m);
+    expect(status.stdout).toMatch(/^redis +up /m);
+  });
+
+  it('down stops the broker it started; up again keeps the data', async () => {
+    const config = runConfig(env);
+    const topic = `${config.topics.prefix}.product.events`;
+    const producer = createKafka(config).producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'p-1', value: 'kept across restarts' }] });
+    await producer.disconnect();
+
+    const pid = brokerPid();
+    const down = await runCli(['infra', 'down'], env);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain(`kafka: stopped broker (pid ${pid})`);
+    expect(() => process.kill(pid, 0)).toThrow();
+    const status = await runCli(['infra', 'status'], env);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toMatch(/^kafka +down /m);
+
+    const up = await runCli(['infra', 'up'], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/kafka: started broker/);
+    expect(up.stdout).not.toMatch(/created .* topics/);
+
+    const admin = createKafka(config).admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    expect(total).toBe(1);
+  });
+});
+
+describe('orderstream infra errors', () => {
+  it('says in one line per dependency which one is unreachable, where, and how to fix it', async () => {
+    const [kafka, pg, redis] = [await freePort(), await freePort(), await freePort()];
+    const result = await runCli(['infra', 'up'], {
+      INFRA_START_LOCAL: 'false',
+      KAFKA_BROKERS: `127.0.0.1:${kafka}`,
+      POSTGRES_URL: `postgres://postgres:secret@127.0.0.1:${pg}/postgres`,
+      REDIS_URL: `redis://127.0.0.1:${redis}`,
+    });
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^error: Kafka broker not reachable at 127.0.0.1:${kafka} \\(KAFKA_BROKERS\\): start one`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^error: PostgreSQL not reachable at postgres://postgres:\\*\\*\\*@127.0.0.1:${pg}/postgres \\(POSTGRES_URL\\): start`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^error: Redis not reachable at redis://127.0.0.1:${redis} \\(REDIS_URL\\): start`,
+        ),
+      ),
+    ]);
+    expect(result.stderr).not.toContain('secret');
+  });
+
+  it('names the variable when the configuration is bad, without a stack trace', async () => {
+    const result = await runCli(['infra', 'status'], { TOPIC_PARTITIONS: 'many' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      'error: Invalid configuration: TOPIC_PARTITIONS="many": expected a whole number\n',
+    );
+  });
+});
