@@ -12,6 +12,8 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
   const redis = new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
+    // ioredis waits this long for a socket to close after disconnect(); a refused one never does.
+    disconnectTimeout: 50,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,

@@ -34,8 +34,10 @@ export function createQueryApi(config: Config, logger: Logger): QueryApi {
   return {
     app,
     close: async () => {
-      redis.disconnect();
-      await Promise.all(shards.map((pool) => pool.end()));
+      await Promise.all([
+        redis.quit().catch(() => redis.disconnect()),
+        ...shards.map((pool) => pool.end()),
+      ]);
     },
   };
 }
