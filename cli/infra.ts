@@ -42,7 +42,7 @@ export function registerInfraCommands(program: Command): void {
             s.component.padEnd(9),
             (s.up ? 'up' : 'down').padEnd(5),
             s.where,
-            `· ${s.owner}`,
+            s.owner && `· ${s.owner}`,
             s.detail && `· ${s.detail}`,
           ]
             .filter(Boolean)

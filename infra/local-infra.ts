@@ -112,15 +112,15 @@ export interface ComponentStatus {
   component: Component;
   up: boolean;
   where: string;
-  /** Who runs it: the pid of the process `infra up` started, or "external". */
+  /** Who runs it: the pid of the process `infra up` started, or "external"; empty when down. */
   owner: string;
   detail: string;
 }
 
 /** What is up, where, who started it, and whether topics and shard databases are in place. */
 export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
-  const owner = (pid: number | undefined) =>
-    pid ? `started by orderstream (pid ${pid})` : 'external';
+  const owner = (up: boolean, pid: number | undefined) =>
+    !up ? '' : pid ? `started by orderstream (pid ${pid})` : 'external';
   const answers = (ping: Promise<void>) =>
     ping.then(
       () => true,
@@ -143,7 +143,7 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       component: 'kafka',
       up: kafkaUp,
       where: config.kafka.brokers.join(','),
-      owner: owner(runningBrokerPid(config.stateDir)),
+      owner: owner(kafkaUp, runningBrokerPid(config.stateDir)),
       detail: topics
         ? `topics ${topics.present}/${topics.wanted} (prefix ${config.topics.prefix})`
         : '',
@@ -152,7 +152,7 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       component: 'postgres',
       up: postgresUp,
       where: redactUrl(config.postgres.adminUrl),
-      owner: owner(postgresPid),
+      owner: owner(postgresUp, postgresPid),
       detail: postgresUp
         ? `shards ${migrated}/${shards.length} migrated${
             migrated < shards.length
@@ -168,7 +168,7 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       component: 'redis',
       up: redisUp,
       where: redactUrl(config.redis.url),
-      owner: owner(runningPrivateRedisPid(config.stateDir)),
+      owner: owner(redisUp, runningPrivateRedisPid(config.stateDir)),
       detail: '',
     },
   ];
