@@ -1,5 +1,10 @@
 /** Two projects: fast unit tests beside the code, integration tests against the real broker,
  *  Postgres and Redis (their global setup brings the infrastructure up for this run). */
+const fs = require('node:fs');
+
+// `npm test` writes jest's JSON results here (CI's summary line reads them).
+fs.mkdirSync(`${__dirname}/.orderstream`, { recursive: true });
+
 const transform = { '^.+\\.ts$': ['@swc/jest'] };
 
 /** @type {import('jest').Config} */
