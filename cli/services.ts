@@ -3,13 +3,14 @@ import type { Config } from '../lib/config';
 
 export interface ServiceProcess {
   name: string;
-  /** Entry file, relative to the repository root. */
+  /** Entry module without extension, relative to the repository (or dist/) root. */
   entry: string;
   /** Base URL when it serves HTTP (its /health/ready tells when it is up). */
   url?: string;
 }
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+/** Where the service entry modules are: the repository when run from source, dist/ when compiled. */
+export const CODE_ROOT = path.resolve(__dirname, '..');
 
 /** Every service process that `npm start` runs, each also startable alone (`npm run start:<name>`). */
 export function serviceProcesses(config: Config): ServiceProcess[] {
@@ -17,12 +18,12 @@ export function serviceProcesses(config: Config): ServiceProcess[] {
   return [
     {
       name: 'command-api',
-      entry: 'command-api/main.ts',
+      entry: 'command-api/main',
       url: `http://${host}:${config.http.commandApiPort}`,
     },
     {
       name: 'query-api',
-      entry: 'query-api/main.ts',
+      entry: 'query-api/main',
       url: `http://${host}:${config.http.queryApiPort}`,
     },
   ];

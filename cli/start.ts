@@ -3,13 +3,19 @@ import readline from 'node:readline';
 import { infraDown, infraUp } from '../infra/local-infra';
 import { sleep } from '../infra/process-control';
 import { loadConfig } from '../lib/config';
-import { REPO_ROOT, type ServiceProcess, serviceProcesses } from './services';
+import { CODE_ROOT, type ServiceProcess, serviceProcesses } from './services';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+// Compiled (dist/, e.g. in the Docker image) run the .js files; from source, the .ts through tsx.
+const RUNNING_COMPILED = __filename.endsWith('.js');
+
 function startService(service: ServiceProcess): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', service.entry], {
-    cwd: REPO_ROOT,
+  const args = RUNNING_COMPILED
+    ? [`${service.entry}.js`]
+    : ['--import', 'tsx', `${service.entry}.ts`];
+  const child = spawn(process.execPath, args, {
+    cwd: CODE_ROOT,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
 import { pingKafka } from '../lib/kafka';
+import { REPO_ROOT } from '../lib/repo-root';
 import {
   findExecutable,
   isAlive,
@@ -16,10 +17,11 @@ import {
   tailOf,
 } from './process-control';
 
-const INFRA_DIR = __dirname;
-const JARS_DIR = path.join(INFRA_DIR, 'kafka', 'lib');
-const POM = path.join(INFRA_DIR, 'kafka', 'pom.xml');
-const LOG4J = path.join(INFRA_DIR, 'kafka', 'log4j.properties');
+// The Maven project and its fetched jars stay in the source tree, also when running from dist/.
+const KAFKA_DIR = path.join(REPO_ROOT, 'infra', 'kafka');
+const JARS_DIR = path.join(KAFKA_DIR, 'lib');
+const POM = path.join(KAFKA_DIR, 'pom.xml');
+const LOG4J = path.join(KAFKA_DIR, 'log4j.properties');
 /** Found in the broker's command line, so a stale pid file never stops another program. */
 const MAIN_CLASS = 'kafka.Kafka';
 

@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { OperatorError } from './errors';
+import { REPO_ROOT } from './repo-root';
 
 /** Thrown when an environment variable has a bad value; the message names the variable. */
 export class ConfigError extends OperatorError {
   override name = 'ConfigError';
 }
-
-const REPO_ROOT = path.resolve(__dirname, '..');
 
 const int = (min: number, max: number) =>
   z

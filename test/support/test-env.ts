@@ -5,8 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { type Config, loadConfig } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
+import { REPO_ROOT } from '../../lib/repo-root';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export { REPO_ROOT };
 
 /** The per-run names global-setup put in the environment; every test keeps its data under them. */
 export function runConfig(overrides: NodeJS.ProcessEnv = {}): Config {
