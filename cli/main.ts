@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { runEntrypoint } from '../lib/entrypoint';
 import { registerInfraCommands } from './infra';
 import { startEverything } from './start';
+import { registerTokenCommand } from './token';
 
 const program = new Command()
   .name('orderstream')
@@ -9,6 +10,7 @@ const program = new Command()
   .showHelpAfterError();
 
 registerInfraCommands(program);
+registerTokenCommand(program);
 program
   .command('start')
   .description('bring the infrastructure up, then run every service until Ctrl-C')

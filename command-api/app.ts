@@ -1,15 +1,37 @@
-import type { Express } from 'express';
+import { type Express, Router } from 'express';
 import type { Config } from '../lib/config';
 import { createHttpApp } from '../lib/http/app';
 import { pingKafka } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
+import type { CommandBus } from './command-bus';
+import { commandStatusRoutes } from './http/command-status-routes';
+import { openApiDocument } from './http/openapi';
+import { orderRoutes } from './http/order-routes';
+import { productRoutes } from './http/product-routes';
+import type { ProductCatalogue } from './product-catalogue';
+
+export interface CommandApiParts {
+  bus: CommandBus;
+  catalogue: ProductCatalogue;
+}
 
 /** The command API's HTTP app. Ready when the Kafka brokers answer. */
-export function createCommandApi(config: Config, logger: Logger): Express {
+export function createCommandApi(config: Config, logger: Logger, parts?: CommandApiParts): Express {
+  const routes = Router();
+  routes.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+  if (parts) {
+    const dispatcher = { config, bus: parts.bus };
+    routes.use(productRoutes(dispatcher, parts.catalogue));
+    routes.use(orderRoutes(dispatcher, parts.catalogue));
+    routes.use(commandStatusRoutes(config, parts.bus));
+  }
   return createHttpApp({
     logger,
     bodyLimit: config.http.bodyLimit,
     healthTimeoutMs: config.healthTimeoutMs,
     checks: [{ name: 'kafka', check: () => pingKafka(config, config.healthTimeoutMs) }],
+    routes,
   });
 }

@@ -35,6 +35,9 @@ const url = (protocols: string[]) =>
     `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
 
+/** Signs the tokens of `orderstream token` locally; production sets its own JWT_SECRET. */
+export const DEV_JWT_SECRET = 'orderstream-local-development-secret-not-for-production';
+
 /** Every environment variable orderstream reads, with its local default (see README). */
 const envSchema = z.object({
   KAFKA_BROKERS: commaList(hostPort).default(['127.0.0.1:9092']),
@@ -71,6 +74,13 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb')
     .default('100kb'),
+  COMMAND_TIMEOUT_MS: int(1, 600_000).default(5000),
+  COMMAND_SESSION_TIMEOUT_MS: int(6000, 300_000).default(10_000),
+  COMMAND_BATCH_SIZE: int(1, 10_000).default(200),
+  IDEMPOTENCY_WINDOW: int(1, 10_000_000).default(100_000),
+  JWT_SECRET: z.string().min(32, 'expected at least 32 characters').default(DEV_JWT_SECRET),
+  JWT_ISSUER: z.string().min(1).default('orderstream'),
+  JWT_AUDIENCE: z.string().min(1).default('orderstream'),
   HEALTH_TIMEOUT_MS: int(50, 60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFRA_START_LOCAL: z.enum(['true', 'false']).default('true'),
@@ -95,6 +105,15 @@ export interface Config {
   };
   redis: { url: string; keyPrefix: string };
   http: { host: string; commandApiPort: number; queryApiPort: number; bodyLimit: string };
+  commands: {
+    /** How long the command API waits for an outcome before answering 202. */
+    timeoutMs: number;
+    sessionTimeoutMs: number;
+    maxPerTransaction: number;
+    /** Command outcomes each partition owner remembers for idempotency. */
+    idempotencyWindow: number;
+  };
+  jwt: { secret: string; issuer: string; audience: string };
   healthTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
   /** May `infra up` start a local broker or private Postgres/Redis when none answers? */
@@ -155,6 +174,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       queryApiPort: e.QUERY_API_PORT,
       bodyLimit: e.HTTP_BODY_LIMIT,
     },
+    commands: {
+      timeoutMs: e.COMMAND_TIMEOUT_MS,
+      sessionTimeoutMs: e.COMMAND_SESSION_TIMEOUT_MS,
+      maxPerTransaction: e.COMMAND_BATCH_SIZE,
+      idempotencyWindow: e.IDEMPOTENCY_WINDOW,
+    },
+    jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     startLocalInfra: e.INFRA_START_LOCAL === 'true',

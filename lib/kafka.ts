@@ -5,6 +5,9 @@ import { withTimeout } from './timeout';
 
 export type { Kafka };
 
+// Every producer uses kafkajs' default (Java-compatible murmur2) partitioner on purpose.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
 const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',
   [KafkaLogLevel.WARN]: 'warn',

@@ -12,6 +12,9 @@ export interface TopicNames {
   orderEvents: string;
   productCommands: string;
   orderCommands: string;
+  /** Each command's outcome, in the command's partition (rebuilds idempotency on failover). */
+  productReplies: string;
+  orderReplies: string;
   /** One per configured delay, shortest first. */
   sagaRetries: string[];
   sagaDeadLetter: string;
@@ -32,6 +35,8 @@ export function topicNames(topics: Config['topics']): TopicNames {
     orderEvents: `${p}.order.events`,
     productCommands: `${p}.product.commands`,
     orderCommands: `${p}.order.commands`,
+    productReplies: `${p}.product.replies`,
+    orderReplies: `${p}.order.replies`,
     sagaRetries: topics.sagaRetryDelaysMs.map((ms) => `${p}.saga.retry.${formatDelay(ms)}`),
     sagaDeadLetter: `${p}.saga.dlq`,
     schemas: `${p}.schemas`,
@@ -54,6 +59,8 @@ export function topicCatalogue(topics: Config['topics']): TopicSpec[] {
     // Commands are co-partitioned with the events of the same aggregate.
     byAggregate(names.productCommands, finite),
     byAggregate(names.orderCommands, finite),
+    byAggregate(names.productReplies, finite),
+    byAggregate(names.orderReplies, finite),
     ...names.sagaRetries.map((name) => byAggregate(name, finite)),
     byAggregate(names.sagaDeadLetter, forever),
     { name: names.schemas, partitions: 1, config: { 'cleanup.policy': 'compact' } },

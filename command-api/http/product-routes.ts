@@ -1,0 +1,144 @@
+import { type Request, type Response, Router } from 'express';
+import type { ProductCommand } from '../../domain';
+import { requireRole } from '../../lib/http/auth';
+import { sendProblem } from '../../lib/http/problem';
+import { parseBody } from '../../lib/http/validation';
+import { topicNames } from '../../lib/topics';
+import { newAggregateId } from '../ids';
+import type { ProductCatalogue } from '../product-catalogue';
+import { type Dispatcher, dispatch, prepare } from './dispatch';
+import { sendOutcome, sendPending } from './outcome';
+import {
+  createProductBody,
+  reserveStockBody,
+  restockBody,
+  updateProductBody,
+} from './request-schemas';
+
+/** Catalogue and stock commands: admins manage products; services (the saga) reserve stock. */
+export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router {
+  const router = Router();
+  const admin = requireRole(d.config.jwt, 'admin');
+  const service = requireRole(d.config.jwt, 'service', 'admin');
+  const topic = topicNames(d.config.topics).productCommands;
+
+  /** Validates, sends one command for product `productId`, answers with its outcome. */
+  async function run(
+    req: Request,
+    res: Response,
+    body: unknown,
+    productId: string | undefined,
+    build: (productId: string) => ProductCommand,
+    created = false,
+  ): Promise<void> {
+    const prepared = prepare(req, res, body);
+    if (!prepared) return;
+    const id = productId ?? newAggregateId(prepared.commandId);
+    const reply = await dispatch(d, topic, id, build(id), prepared);
+    if (!reply) return sendPending(res, prepared.commandId);
+    sendOutcome(res, reply, created ? 201 : 200, created ? `/products/${id}` : undefined);
+  }
+
+  router.post('/products', admin, async (req, res) => {
+    const body = parseBody(createProductBody, req, res);
+    if (!body) return;
+    await run(
+      req,
+      res,
+      body,
+      undefined,
+      (productId) => ({ type: 'CreateProduct', productId, ...body }),
+      true,
+    );
+  });
+
+  router.patch('/products/:id', admin, async (req, res) => {
+    const body = parseBody(updateProductBody, req, res);
+    if (!body) return;
+    const productId = req.params.id as string;
+    const { price, ...details } = body;
+    const hasDetails = Object.values(details).some((v) => v !== undefined);
+    if (price && hasDetails) {
+      // Two commands (details, then price): refuse up front what would fail the second one, so
+      // a PATCH does not half-apply.
+      const current = await catalogue.lookup(productId, d.config.commands.timeoutMs);
+      if (current && current.price.currency !== price.currency) {
+        return sendProblem(res, {
+          type: 'urn:orderstream:problem:currency_mismatch',
+          title: 'currency mismatch',
+          status: 422,
+          detail: `the product is priced in ${current.price.currency}, not ${price.currency}`,
+          errors: [{ field: 'price.currency', message: `expected ${current.price.currency}` }],
+        });
+      }
+    }
+    const prepared = prepare(req, res, body);
+    if (!prepared) return;
+    const steps: ProductCommand[] = [];
+    if (hasDetails) steps.push({ type: 'UpdateProductDetails', productId, ...details });
+    if (price) steps.push({ type: 'ChangePrice', productId, price });
+    const events = [];
+    let last: Awaited<ReturnType<typeof dispatch>>;
+    for (const [i, command] of steps.entries()) {
+      const step = {
+        ...prepared,
+        commandId: i === 0 ? prepared.commandId : `${prepared.commandId}.price`,
+      };
+      last = await dispatch(d, topic, productId, command, step);
+      if (!last) return sendPending(res, step.commandId);
+      if (last.outcome.status === 'rejected') return sendOutcome(res, last, 200);
+      events.push(...last.outcome.events);
+    }
+    if (!last) return;
+    sendOutcome(
+      res,
+      { ...last, commandId: prepared.commandId, outcome: { status: 'accepted', events } },
+      200,
+    );
+  });
+
+  router.post('/products/:id/restock', admin, async (req, res) => {
+    const body = parseBody(restockBody, req, res);
+    if (!body) return;
+    await run(req, res, body, req.params.id as string, (productId) => ({
+      type: 'RestockProduct',
+      productId,
+      ...body,
+    }));
+  });
+
+  router.delete('/products/:id', admin, async (req, res) => {
+    await run(req, res, {}, req.params.id as string, (productId) => ({
+      type: 'DiscontinueProduct',
+      productId,
+    }));
+  });
+
+  router.post('/products/:id/reservations', service, async (req, res) => {
+    const body = parseBody(reserveStockBody, req, res);
+    if (!body) return;
+    await run(req, res, body, req.params.id as string, (productId) => ({
+      type: 'ReserveStock',
+      productId,
+      ...body,
+    }));
+  });
+
+  router.post('/products/:id/reservations/:orderId/release', service, async (req, res) => {
+    await run(req, res, {}, req.params.id as string, (productId) => ({
+      type: 'ReleaseReservation',
+      productId,
+      orderId: req.params.orderId as string,
+    }));
+  });
+
+  router.post('/products/:id/reservations/:orderId/commit', service, async (req, res) => {
+    await run(req, res, {}, req.params.id as string, (productId) => ({
+      type: 'CommitReservation',
+      productId,
+      orderId: req.params.orderId as string,
+    }));
+  });
+
+  return router;
+}

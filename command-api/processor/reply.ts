@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** Where an appended event sits in the log; a consistency token is a list of these. */
+export const positionSchema = z.object({
+  topic: z.string(),
+  partition: z.number().int().nonnegative(),
+  offset: z.string().regex(/^\d+$/),
+});
+export type Position = z.infer<typeof positionSchema>;
+
+const rejectionSchema = z.object({
+  kind: z.enum(['not_found', 'conflict', 'invalid']),
+  code: z.string(),
+  reason: z.string(),
+});
+
+export const appendedEventSchema = z.object({
+  type: z.string(),
+  eventId: z.string(),
+  aggregateVersion: z.number().int().positive(),
+  data: z.record(z.string(), z.unknown()),
+  position: positionSchema,
+});
+export type AppendedEvent = z.infer<typeof appendedEventSchema>;
+
+/**
+ * A command's outcome, written by its partition owner to the replies topic in the same
+ * transaction as the events. A repeat of the command gets this same reply again.
+ */
+export const commandReplySchema = z.object({
+  commandId: z.string(),
+  commandType: z.string(),
+  aggregateId: z.string(),
+  /** Who sent the command (`role:subject`); only they (or staff) may read its outcome. */
+  actor: z.string(),
+  /** Hash of the client's request, so a reused Idempotency-Key with another body is refused. */
+  requestHash: z.string(),
+  decidedAt: z.string(),
+  outcome: z.discriminatedUnion('status', [
+    z.object({ status: z.literal('accepted'), events: z.array(appendedEventSchema) }),
+    z.object({ status: z.literal('rejected'), rejection: rejectionSchema }),
+  ]),
+});
+export type CommandReply = z.infer<typeof commandReplySchema>;
+
+export function encodeReply(reply: CommandReply): Buffer {
+  return Buffer.from(JSON.stringify(reply));
+}
+
+export function decodeReply(value: Buffer | null): CommandReply {
+  return commandReplySchema.parse(JSON.parse(String(value)));
+}

@@ -1,0 +1,94 @@
+import type { Money } from '../money';
+import type { OrderLine } from './commands';
+
+export const ORDER_EVENT_TYPES = [
+  'OrderPlaced',
+  'OrderStockReserved',
+  'OrderStockRejected',
+  'OrderPaymentAuthorized',
+  'OrderPaymentFailed',
+  'OrderConfirmed',
+  'OrderShipped',
+  'OrderDelivered',
+  'OrderCancelled',
+  'OrderReturned',
+] as const;
+
+export type OrderEventType = (typeof ORDER_EVENT_TYPES)[number];
+
+// Events are plain JSON-able data (Avro-serialised): no undefined, Dates or Maps.
+
+export interface OrderPlaced {
+  type: 'OrderPlaced';
+  orderId: string;
+  customerId: string;
+  lines: OrderLine[];
+  /** Sum of quantity × unitPrice.amount, in the lines' currency. */
+  total: Money;
+}
+
+export interface OrderStockReserved {
+  type: 'OrderStockReserved';
+  orderId: string;
+  productId: string;
+}
+
+export interface OrderStockRejected {
+  type: 'OrderStockRejected';
+  orderId: string;
+  productId: string;
+  reason: string;
+}
+
+export interface OrderPaymentAuthorized {
+  type: 'OrderPaymentAuthorized';
+  orderId: string;
+  paymentId: string;
+  amount: Money;
+}
+
+export interface OrderPaymentFailed {
+  type: 'OrderPaymentFailed';
+  orderId: string;
+  reason: string;
+}
+
+export interface OrderConfirmed {
+  type: 'OrderConfirmed';
+  orderId: string;
+}
+
+export interface OrderShipped {
+  type: 'OrderShipped';
+  orderId: string;
+  trackingNumber: string | null;
+}
+
+export interface OrderDelivered {
+  type: 'OrderDelivered';
+  orderId: string;
+}
+
+export interface OrderCancelled {
+  type: 'OrderCancelled';
+  orderId: string;
+  reason: string;
+}
+
+export interface OrderReturned {
+  type: 'OrderReturned';
+  orderId: string;
+  reason: string;
+}
+
+export type OrderEvent =
+  | OrderPlaced
+  | OrderStockReserved
+  | OrderStockRejected
+  | OrderPaymentAuthorized
+  | OrderPaymentFailed
+  | OrderConfirmed
+  | OrderShipped
+  | OrderDelivered
+  | OrderCancelled
+  | OrderReturned;

@@ -1,0 +1,120 @@
+/** One realistic sample per event and command type, for round-trip tests anywhere. */
+import type {
+  Money,
+  OrderCommand,
+  OrderEvent,
+  OrderLine,
+  ProductCommand,
+  ProductEvent,
+} from '../domain';
+
+const PRODUCT = 'prod-0193c0de-7a1b-7c2d-8e3f-4a5b6c7d8e9f';
+const OTHER_PRODUCT = 'prod-0193c0de-7a1b-7c2d-8e3f-000000000002';
+const ORDER = 'ord-0193c0df-1111-7222-8333-444455556666';
+const eur = (amount: number): Money => ({ amount, currency: 'EUR' });
+
+const lines: OrderLine[] = [
+  { productId: PRODUCT, quantity: 2, unitPrice: eur(1999) },
+  { productId: OTHER_PRODUCT, quantity: 1, unitPrice: eur(450) },
+];
+
+export const sampleEvents: readonly (ProductEvent | OrderEvent)[] = [
+  {
+    type: 'ProductCreated',
+    productId: PRODUCT,
+    sku: 'MUG-BLUE-350',
+    name: 'Blue mug',
+    description: 'Stoneware, 350 ml, dishwasher safe',
+    category: 'kitchen',
+    price: eur(1999),
+    initialStock: 40,
+  },
+  {
+    type: 'ProductDetailsUpdated',
+    productId: PRODUCT,
+    name: 'Blue mug (large)',
+    description: '',
+    category: 'kitchen',
+  },
+  { type: 'ProductPriceChanged', productId: PRODUCT, price: eur(2199), previousPrice: eur(1999) },
+  { type: 'ProductRestocked', productId: PRODUCT, quantity: 10, available: 50 },
+  { type: 'StockReserved', productId: PRODUCT, orderId: ORDER, quantity: 2, available: 48 },
+  { type: 'ReservationReleased', productId: PRODUCT, orderId: ORDER, quantity: 2, available: 50 },
+  { type: 'ReservationCommitted', productId: PRODUCT, orderId: ORDER, quantity: 2 },
+  { type: 'ProductDiscontinued', productId: PRODUCT },
+  { type: 'OrderPlaced', orderId: ORDER, customerId: 'cust-42', lines, total: eur(4448) },
+  { type: 'OrderStockReserved', orderId: ORDER, productId: PRODUCT },
+  {
+    type: 'OrderStockRejected',
+    orderId: ORDER,
+    productId: OTHER_PRODUCT,
+    reason: 'only 0 units available, 1 requested',
+  },
+  { type: 'OrderPaymentAuthorized', orderId: ORDER, paymentId: 'pay-7781', amount: eur(4448) },
+  { type: 'OrderPaymentFailed', orderId: ORDER, reason: 'card declined' },
+  { type: 'OrderConfirmed', orderId: ORDER },
+  { type: 'OrderShipped', orderId: ORDER, trackingNumber: 'DHL-00340434161234567890' },
+  { type: 'OrderShipped', orderId: ORDER, trackingNumber: null },
+  { type: 'OrderDelivered', orderId: ORDER },
+  { type: 'OrderCancelled', orderId: ORDER, reason: 'customer changed their mind' },
+  { type: 'OrderReturned', orderId: ORDER, reason: 'arrived broken' },
+];
+
+export const sampleCommands: readonly (ProductCommand | OrderCommand)[] = [
+  {
+    type: 'CreateProduct',
+    productId: PRODUCT,
+    sku: 'MUG-BLUE-350',
+    name: 'Blue mug',
+    description: 'Stoneware, 350 ml, dishwasher safe',
+    category: 'kitchen',
+    price: eur(1999),
+    initialStock: 40,
+  },
+  { type: 'UpdateProductDetails', productId: PRODUCT, name: 'Blue mug (large)', description: '' },
+  { type: 'ChangePrice', productId: PRODUCT, price: eur(2199) },
+  { type: 'RestockProduct', productId: PRODUCT, quantity: 10 },
+  { type: 'ReserveStock', productId: PRODUCT, orderId: ORDER, quantity: 2 },
+  { type: 'ReleaseReservation', productId: PRODUCT, orderId: ORDER },
+  { type: 'CommitReservation', productId: PRODUCT, orderId: ORDER },
+  { type: 'DiscontinueProduct', productId: PRODUCT },
+  { type: 'PlaceOrder', orderId: ORDER, customerId: 'cust-42', lines },
+  { type: 'RecordStockReserved', orderId: ORDER, productId: PRODUCT },
+  {
+    type: 'RecordStockRejected',
+    orderId: ORDER,
+    productId: OTHER_PRODUCT,
+    reason: 'only 0 units available, 1 requested',
+  },
+  { type: 'RecordPaymentAuthorized', orderId: ORDER, paymentId: 'pay-7781', amount: eur(4448) },
+  { type: 'RecordPaymentFailed', orderId: ORDER, reason: 'card declined' },
+  { type: 'ConfirmOrder', orderId: ORDER },
+  { type: 'ShipOrder', orderId: ORDER, trackingNumber: 'DHL-00340434161234567890' },
+  { type: 'ShipOrder', orderId: ORDER },
+  { type: 'DeliverOrder', orderId: ORDER },
+  { type: 'CancelOrder', orderId: ORDER, reason: 'customer changed their mind' },
+  { type: 'ReturnOrder', orderId: ORDER, reason: 'arrived broken' },
+];
+
+type SampleEvent = ProductEvent | OrderEvent;
+type SampleCommand = ProductCommand | OrderCommand;
+
+/** The (first) sample event of a type, typed as that event. */
+export function sampleEvent<T extends SampleEvent['type']>(
+  type: T,
+): Extract<SampleEvent, { type: T }> {
+  const found = sampleEvents.find((e): e is Extract<SampleEvent, { type: T }> => e.type === type);
+  if (!found) throw new Error(`no sample ${type} event`);
+  return found;
+}
+
+/** The (first) sample command of a type, typed as that command. */
+export function sampleCommand<T extends SampleCommand['type']>(
+  type: T,
+): Extract<SampleCommand, { type: T }> {
+  const found = sampleCommands.find(
+    (c): c is Extract<SampleCommand, { type: T }> => c.type === type,
+  );
+  if (!found) throw new Error(`no sample ${type} command`);
+  return found;
+}

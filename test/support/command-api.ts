@@ -1,0 +1,137 @@
+import type { Express } from 'express';
+import type { KafkaMessage } from 'kafkajs';
+import { replayPartitions } from '../../command-api/processor/replay';
+import { startCommandService } from '../../command-api/service';
+import { ensureTopics } from '../../infra/kafka-topics';
+import type { Config } from '../../lib/config';
+import { issueToken, type Role } from '../../lib/http/auth';
+import { listen } from '../../lib/http/serve';
+import { createKafka } from '../../lib/kafka';
+import { topicCatalogue } from '../../lib/topics';
+import { decodeEvent } from '../../schemas/codec';
+import { runConfig, silentLogger } from './test-env';
+
+/** A config whose topics (created here) belong to one test file alone. */
+export async function isolatedConfig(
+  name: string,
+  overrides: NodeJS.ProcessEnv = {},
+): Promise<Config> {
+  const config = runConfig({ TOPIC_PREFIX: `${process.env.TOPIC_PREFIX}.${name}`, ...overrides });
+  await ensureTopics(config);
+  return config;
+}
+
+export interface RunningCommandApi {
+  url: string;
+  app: Express;
+  stop: () => Promise<void>;
+}
+
+/** The command-api (processor, bus, HTTP) in this process, on a free port. */
+export async function startCommandApi(config: Config): Promise<RunningCommandApi> {
+  const service = await startCommandService(config, silentLogger());
+  const http = await listen(service.app, '127.0.0.1', 0);
+  return {
+    url: http.url,
+    app: service.app,
+    stop: async () => {
+      await http.close();
+      await service.stop();
+    },
+  };
+}
+
+export function tokenFor(config: Config, role: Role, subject: string): Promise<string> {
+  return issueToken(config.jwt, subject, role);
+}
+
+export interface StoredEvent {
+  type: string;
+  data: Record<string, unknown>;
+  aggregateId: string;
+  aggregateVersion: number;
+  commandId: string;
+  eventId: string;
+  partition: number;
+  offset: string;
+}
+
+/** Every committed event in `topic`, decoded, in log order per partition. */
+export async function readEvents(config: Config, topic: string): Promise<StoredEvent[]> {
+  const partitions =
+    topicCatalogue(config.topics).find((t) => t.name === topic)?.partitions ??
+    config.topics.partitions;
+  const events: StoredEvent[] = [];
+  await replayPartitions(
+    createKafka(config),
+    `${config.topics.prefix}.test-reader`,
+    Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
+    ({ partition }, message: KafkaMessage) => {
+      const { event, meta } = decodeEvent(message);
+      const { type, ...data } = event;
+      events.push({
+        type,
+        data,
+        aggregateId: meta.aggregateId,
+        aggregateVersion: meta.aggregateVersion,
+        commandId: meta.commandId,
+        eventId: meta.eventId,
+        partition,
+        offset: message.offset,
+      });
+    },
+  );
+  return events;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: Record<string, unknown>;
+  text: string;
+}
+
+/** A JSON request; the body is sent as given when it is a string (to send malformed JSON). */
+export async function call(
+  url: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpResult> {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const res = await fetch(`${url}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: RouterLayer[] };
+}
+
+/** `METHOD /path/{param}` for every route the app serves, read from express' router. */
+export function servedRoutes(app: Express): string[] {
+  const walk = (layers: RouterLayer[]): string[] =>
+    layers.flatMap((layer) =>
+      layer.route
+        ? Object.keys(layer.route.methods).map(
+            (m) =>
+              `${m.toUpperCase()} ${(layer.route as { path: string }).path.replace(/:(\w+)/g, '{$1}')}`,
+          )
+        : walk(layer.handle?.stack ?? []),
+    );
+  const router = (app as unknown as { router: { stack: RouterLayer[] } }).router;
+  return walk(router.stack);
+}
