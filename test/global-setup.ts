@@ -7,6 +7,7 @@ import { loadConfig } from '../lib/config';
  * databases and Redis key prefix, so runs never see each other's data.
  */
 export default async function globalSetup(): Promise<void> {
+  process.stdout.write('\n');
   const id = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   Object.assign(process.env, {
     ORDERSTREAM_TEST_RUN: id,

@@ -85,6 +85,64 @@ describe('command API against the real broker', () => {
     expect(cheat.status).toBe(400);
   });
 
+  it('lets a customer cancel its own order, and tells another customer the order does not exist', async () => {
+    const created = await call(api.url, 'POST', '/products', {
+      token: admin,
+      body: { ...product, sku: 'MUG-4' },
+    });
+    const order = await call(api.url, 'POST', '/orders', {
+      token: customer,
+      body: { items: [{ productId: created.body.aggregateId, quantity: 1 }] },
+    });
+    const orderId = order.body.aggregateId as string;
+    const other = await tokenFor(config, 'customer', 'c-2');
+    const theirs = await call(api.url, 'POST', `/orders/${orderId}/cancel`, {
+      token: other,
+      body: {},
+    });
+    expect(theirs.status).toBe(404);
+    expect(theirs.body.code).toBe('order_not_found');
+    const own = await call(api.url, 'POST', `/orders/${orderId}/cancel`, {
+      token: customer,
+      body: { reason: 'changed my mind' },
+    });
+    expect(own.status).toBe(200);
+    expect(own.body.events).toEqual([
+      expect.objectContaining({
+        type: 'OrderCancelled',
+        data: { orderId, reason: 'changed my mind' },
+      }),
+    ]);
+    const shipAfterCancel = await call(api.url, 'POST', `/orders/${orderId}/ship`, {
+      token: admin,
+      body: {},
+    });
+    expect(shipAfterCancel.status).toBe(409);
+    expect(shipAfterCancel.body.code).toBe('illegal_transition');
+  });
+
+  it('updates details and price in one PATCH', async () => {
+    const created = await call(api.url, 'POST', '/products', {
+      token: admin,
+      body: { ...product, sku: 'MUG-5' },
+    });
+    const id = created.body.aggregateId as string;
+    const res = await call(api.url, 'PATCH', `/products/${id}`, {
+      token: admin,
+      body: { name: 'Big mug', price: { amount: 1499, currency: 'EUR' } },
+    });
+    expect(res.status).toBe(200);
+    expect((res.body.events as { type: string }[]).map((e) => e.type)).toEqual([
+      'ProductDetailsUpdated',
+      'ProductPriceChanged',
+    ]);
+    const wrongCurrency = await call(api.url, 'PATCH', `/products/${id}`, {
+      token: admin,
+      body: { name: 'Huge mug', price: { amount: 1499, currency: 'USD' } },
+    });
+    expect(wrongCurrency.status).toBe(422);
+  });
+
   it('answers a business refusal with 409 problem+json and its code', async () => {
     const created = await call(api.url, 'POST', '/products', {
       token: admin,
