@@ -18,7 +18,8 @@ export default async function globalSetup(): Promise<void> {
     LOG_LEVEL: process.env.LOG_LEVEL || 'silent',
   });
   const { started } = await infraUp(loadConfig(), (line) =>
-    process.stdout.write(`\n[setup] ${line}`),
+    process.stdout.write(`[setup] ${line}\n`),
   );
+  process.stdout.write('\n');
   process.env.ORDERSTREAM_TEST_STARTED = started.join(',');
 }
