@@ -65,6 +65,10 @@ const envSchema = z.object({
     .max(40)
     .default('orderstream'),
   POSTGRES_SHARD_URLS: commaList(url(['postgres:', 'postgresql:'])).optional(),
+  POSTGRES_FOLLOWER_SHARD_URLS: commaList(url(['postgres:', 'postgresql:'])).optional(),
+  CONSISTENCY_WAIT_MS: int(0, 60_000).default(5000),
+  FOLLOWER_MAX_LAG: int(0, Number.MAX_SAFE_INTEGER).default(1000),
+  PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().min(1).default('orderstream:'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -102,6 +106,16 @@ export interface Config {
     adminUrl: string;
     /** One URL per read-model shard, in ring order. */
     shardUrls: string[];
+    /** Read replicas built by replay: one per shard, same order; empty when none. */
+    followerShardUrls: string[];
+  };
+  readSide: {
+    /** Longest a read with a consistency token waits for the projection to pass it. */
+    consistencyWaitMs: number;
+    /** A follower further behind its leader (in events, any partition) is not read. */
+    followerMaxLag: number;
+    /** Most events a projection applies in one step. */
+    projectionBatchSize: number;
   };
   redis: { url: string; keyPrefix: string };
   http: { host: string; commandApiPort: number; queryApiPort: number; bodyLimit: string };
@@ -148,6 +162,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.POSTGRES_FOLLOWER_SHARD_URLS) {
+    const shards = e.POSTGRES_SHARD_URLS?.length ?? e.POSTGRES_SHARDS;
+    if (e.POSTGRES_FOLLOWER_SHARD_URLS.length !== shards) {
+      throw new ConfigError(
+        `Invalid configuration: POSTGRES_FOLLOWER_SHARD_URLS has ${e.POSTGRES_FOLLOWER_SHARD_URLS.length} URLs; one per shard (${shards}) is needed`,
+      );
+    }
+  }
   const shardUrls =
     e.POSTGRES_SHARD_URLS ??
     Array.from({ length: e.POSTGRES_SHARDS }, (_, i) =>
@@ -166,7 +188,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       commandRetentionMs: e.COMMAND_RETENTION_MS,
       sagaRetryDelaysMs: e.SAGA_RETRY_DELAYS_MS,
     },
-    postgres: { adminUrl: e.POSTGRES_URL, shardUrls },
+    postgres: {
+      adminUrl: e.POSTGRES_URL,
+      shardUrls,
+      followerShardUrls: e.POSTGRES_FOLLOWER_SHARD_URLS ?? [],
+    },
+    readSide: {
+      consistencyWaitMs: e.CONSISTENCY_WAIT_MS,
+      followerMaxLag: e.FOLLOWER_MAX_LAG,
+      projectionBatchSize: e.PROJECTION_BATCH_SIZE,
+    },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     http: {
       host: e.HTTP_HOST,

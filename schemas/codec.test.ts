@@ -76,7 +76,8 @@ describe('events', () => {
   it('fingerprints the Avro Parsing Canonical Form with sha256, as other Avro tools do', () => {
     const canonical =
       '{"name":"orderstream.events.OrderShipped","type":"record","fields":[' +
-      '{"name":"orderId","type":"string"},{"name":"trackingNumber","type":["null","string"]}]}';
+      '{"name":"orderId","type":"string"},{"name":"customerId","type":"string"},' +
+      '{"name":"trackingNumber","type":["null","string"]}]}';
     expect(getDefaultRegistry().current('event', 'OrderShipped').fingerprint).toBe(
       createHash('sha256').update(canonical).digest('hex'),
     );
@@ -166,8 +167,15 @@ describe('events', () => {
     expect(nested.field).toBe('lines.0.unitPrice.amount');
     const missing = schemaError(() => encodeEvent({ type: 'OrderShipped' }, eventMeta));
     expect(missing.field).toBe('orderId');
+    const noCustomer = schemaError(() =>
+      encodeEvent({ type: 'OrderConfirmed', orderId: 'o1' }, eventMeta),
+    );
+    expect(noCustomer.field).toBe('customerId');
     const extra = schemaError(() =>
-      encodeEvent({ type: 'OrderConfirmed', orderId: 'o1', note: 'hi' }, eventMeta),
+      encodeEvent(
+        { type: 'OrderConfirmed', orderId: 'o1', customerId: 'c1', note: 'hi' },
+        eventMeta,
+      ),
     );
     expect(extra.message).toContain('note');
   });

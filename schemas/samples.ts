@@ -11,6 +11,7 @@ import type {
 const PRODUCT = 'prod-0193c0de-7a1b-7c2d-8e3f-4a5b6c7d8e9f';
 const OTHER_PRODUCT = 'prod-0193c0de-7a1b-7c2d-8e3f-000000000002';
 const ORDER = 'ord-0193c0df-1111-7222-8333-444455556666';
+const CUSTOMER = 'cust-42';
 const eur = (amount: number): Money => ({ amount, currency: 'EUR' });
 
 const lines: OrderLine[] = [
@@ -42,22 +43,39 @@ export const sampleEvents: readonly (ProductEvent | OrderEvent)[] = [
   { type: 'ReservationReleased', productId: PRODUCT, orderId: ORDER, quantity: 2, available: 50 },
   { type: 'ReservationCommitted', productId: PRODUCT, orderId: ORDER, quantity: 2 },
   { type: 'ProductDiscontinued', productId: PRODUCT },
-  { type: 'OrderPlaced', orderId: ORDER, customerId: 'cust-42', lines, total: eur(4448) },
-  { type: 'OrderStockReserved', orderId: ORDER, productId: PRODUCT },
+  { type: 'OrderPlaced', orderId: ORDER, customerId: CUSTOMER, lines, total: eur(4448) },
+  { type: 'OrderStockReserved', orderId: ORDER, customerId: CUSTOMER, productId: PRODUCT },
   {
     type: 'OrderStockRejected',
     orderId: ORDER,
+    customerId: CUSTOMER,
     productId: OTHER_PRODUCT,
     reason: 'only 0 units available, 1 requested',
   },
-  { type: 'OrderPaymentAuthorized', orderId: ORDER, paymentId: 'pay-7781', amount: eur(4448) },
-  { type: 'OrderPaymentFailed', orderId: ORDER, reason: 'card declined' },
-  { type: 'OrderConfirmed', orderId: ORDER },
-  { type: 'OrderShipped', orderId: ORDER, trackingNumber: 'DHL-00340434161234567890' },
-  { type: 'OrderShipped', orderId: ORDER, trackingNumber: null },
-  { type: 'OrderDelivered', orderId: ORDER },
-  { type: 'OrderCancelled', orderId: ORDER, reason: 'customer changed their mind' },
-  { type: 'OrderReturned', orderId: ORDER, reason: 'arrived broken' },
+  {
+    type: 'OrderPaymentAuthorized',
+    orderId: ORDER,
+    customerId: CUSTOMER,
+    paymentId: 'pay-7781',
+    amount: eur(4448),
+  },
+  { type: 'OrderPaymentFailed', orderId: ORDER, customerId: CUSTOMER, reason: 'card declined' },
+  { type: 'OrderConfirmed', orderId: ORDER, customerId: CUSTOMER },
+  {
+    type: 'OrderShipped',
+    orderId: ORDER,
+    customerId: CUSTOMER,
+    trackingNumber: 'DHL-00340434161234567890',
+  },
+  { type: 'OrderShipped', orderId: ORDER, customerId: CUSTOMER, trackingNumber: null },
+  { type: 'OrderDelivered', orderId: ORDER, customerId: CUSTOMER },
+  {
+    type: 'OrderCancelled',
+    orderId: ORDER,
+    customerId: CUSTOMER,
+    reason: 'customer changed their mind',
+  },
+  { type: 'OrderReturned', orderId: ORDER, customerId: CUSTOMER, reason: 'arrived broken' },
 ];
 
 export const sampleCommands: readonly (ProductCommand | OrderCommand)[] = [
@@ -78,7 +96,7 @@ export const sampleCommands: readonly (ProductCommand | OrderCommand)[] = [
   { type: 'ReleaseReservation', productId: PRODUCT, orderId: ORDER },
   { type: 'CommitReservation', productId: PRODUCT, orderId: ORDER },
   { type: 'DiscontinueProduct', productId: PRODUCT },
-  { type: 'PlaceOrder', orderId: ORDER, customerId: 'cust-42', lines },
+  { type: 'PlaceOrder', orderId: ORDER, customerId: CUSTOMER, lines },
   { type: 'RecordStockReserved', orderId: ORDER, productId: PRODUCT },
   {
     type: 'RecordStockRejected',

@@ -18,6 +18,7 @@ import { ORDER_STATUSES, type OrderState, type OrderStatus } from './state';
 const { given } = scenario(orderDecider);
 
 const orderId = 'o-1';
+const customerId = 'c-1';
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
 const line = (productId: string, quantity: number, amount: number): OrderLine => ({
   productId,
@@ -28,26 +29,33 @@ const line = (productId: string, quantity: number, amount: number): OrderLine =>
 const place: PlaceOrder = {
   type: 'PlaceOrder',
   orderId,
-  customerId: 'c-1',
+  customerId,
   lines: [line('p-1', 2, 500), line('p-2', 1, 1000)],
 };
 const placed: OrderPlaced = { ...place, type: 'OrderPlaced', total: eur(2000) };
 const stockReserved = (productId: string): OrderEvent => ({
   type: 'OrderStockReserved',
   orderId,
+  customerId,
   productId,
 });
 const authorized: OrderEvent = {
   type: 'OrderPaymentAuthorized',
   orderId,
+  customerId,
   paymentId: 'pay-1',
   amount: eur(2000),
 };
-const confirmed: OrderEvent = { type: 'OrderConfirmed', orderId };
-const shipped: OrderEvent = { type: 'OrderShipped', orderId, trackingNumber: 'TRK-1' };
-const delivered: OrderEvent = { type: 'OrderDelivered', orderId };
-const cancelled: OrderEvent = { type: 'OrderCancelled', orderId, reason: 'changed my mind' };
-const returned: OrderEvent = { type: 'OrderReturned', orderId, reason: 'broken' };
+const confirmed: OrderEvent = { type: 'OrderConfirmed', orderId, customerId };
+const shipped: OrderEvent = { type: 'OrderShipped', orderId, customerId, trackingNumber: 'TRK-1' };
+const delivered: OrderEvent = { type: 'OrderDelivered', orderId, customerId };
+const cancelled: OrderEvent = {
+  type: 'OrderCancelled',
+  orderId,
+  customerId,
+  reason: 'changed my mind',
+};
+const returned: OrderEvent = { type: 'OrderReturned', orderId, customerId, reason: 'broken' };
 
 /** Everything ConfirmOrder needs: both lines reserved and the payment authorized. */
 const ready: OrderEvent[] = [placed, stockReserved('p-1'), stockReserved('p-2'), authorized];
@@ -196,12 +204,13 @@ describe('RecordStockRejected', () => {
         {
           type: 'OrderStockRejected',
           orderId,
+          customerId,
           productId: 'p-2',
           reason: 'only 0 units available, 1 requested',
         },
       ]);
     expect(state).toMatchObject({ status: 'pending', stockRejected: [{ productId: 'p-2' }] });
-    given([placed, { ...sample.RecordStockRejected, type: 'OrderStockRejected' }])
+    given([placed, { ...sample.RecordStockRejected, type: 'OrderStockRejected', customerId }])
       .when(sample.RecordStockRejected)
       .then([]);
   });
@@ -244,7 +253,12 @@ describe('RecordPaymentAuthorized', () => {
   });
 
   it('replaces an earlier failure', () => {
-    const failed: OrderEvent = { type: 'OrderPaymentFailed', orderId, reason: 'declined' };
+    const failed: OrderEvent = {
+      type: 'OrderPaymentFailed',
+      orderId,
+      customerId,
+      reason: 'declined',
+    };
     const state = given([placed, failed]).when(sample.RecordPaymentAuthorized).then([authorized]);
     expect(state).toMatchObject({ paymentFailure: null });
   });
@@ -263,9 +277,9 @@ describe('RecordPaymentFailed', () => {
   it('records the failure and withdraws any authorization', () => {
     const state = given([...ready])
       .when(sample.RecordPaymentFailed)
-      .then([{ type: 'OrderPaymentFailed', orderId, reason: 'card declined' }]);
+      .then([{ type: 'OrderPaymentFailed', orderId, customerId, reason: 'card declined' }]);
     expect(state).toMatchObject({ payment: null, paymentFailure: 'card declined' });
-    given([...ready, { type: 'OrderPaymentFailed', orderId, reason: 'card declined' }])
+    given([...ready, { type: 'OrderPaymentFailed', orderId, customerId, reason: 'card declined' }])
       .when(sample.ConfirmOrder)
       .thenReject('not_ready', 'conflict');
   });
@@ -305,7 +319,12 @@ describe('ShipOrder', () => {
       .when(sample.ShipOrder)
       .then([shipped]);
     expect(state).toMatchObject({ status: 'shipped', trackingNumber: 'TRK-1' });
-    const untracked: OrderEvent = { type: 'OrderShipped', orderId, trackingNumber: null };
+    const untracked: OrderEvent = {
+      type: 'OrderShipped',
+      orderId,
+      customerId,
+      trackingNumber: null,
+    };
     given([...ready, confirmed])
       .when({ type: 'ShipOrder', orderId })
       .then([untracked]);
@@ -435,7 +454,7 @@ describe('status transitions: every status × every command', () => {
     if (cell === 'noop') {
       when.then([]);
     } else if (cell === 'ok') {
-      expect(when.decision).toMatchObject({ ok: true, events: [{ orderId }] });
+      expect(when.decision).toMatchObject({ ok: true, events: [{ orderId, customerId }] });
       if (!when.decision.ok) return;
       expect(when.decision.events).toHaveLength(1);
       const next = when.then(when.decision.events);
@@ -444,6 +463,37 @@ describe('status transitions: every status × every command', () => {
     } else {
       when.thenReject(cell);
     }
+  });
+});
+
+describe('customerId on every event', () => {
+  it("copies the customerId of the order's OrderPlaced into every event it emits", () => {
+    const other = 'c-77';
+    const history: OrderEvent[] = [{ ...placed, customerId: other }];
+    const commands: OrderCommand[] = [
+      { type: 'RecordStockRejected', orderId, productId: 'p-1', reason: 'none left' },
+      sample.RecordStockReserved,
+      { type: 'RecordPaymentFailed', orderId, reason: 'declined' },
+      sample.RecordPaymentAuthorized,
+      { type: 'RecordStockReserved', orderId, productId: 'p-1' },
+      sample.ConfirmOrder,
+      sample.ShipOrder,
+      sample.DeliverOrder,
+      sample.ReturnOrder,
+    ];
+    const emitted: OrderEvent[] = [];
+    for (const command of commands) {
+      const decision = orderDecider.decide(command, fold(orderDecider, history));
+      if (!decision.ok) throw new Error(`${command.type}: ${decision.rejection.reason}`);
+      history.push(...decision.events);
+      emitted.push(...decision.events);
+    }
+    const cancel = orderDecider.decide(sample.CancelOrder, fold(orderDecider, history.slice(0, 1)));
+    if (cancel.ok) emitted.push(...cancel.events);
+    expect(new Set(emitted.map((e) => e.type))).toEqual(
+      new Set(ORDER_EVENT_TYPES.filter((t) => t !== 'OrderPlaced')),
+    );
+    for (const event of emitted) expect(event).toMatchObject({ orderId, customerId: other });
   });
 });
 
@@ -482,8 +532,8 @@ describe('evolve', () => {
     const history: OrderEvent[] = [
       placed,
       stockReserved('p-1'),
-      { ...sample.RecordStockRejected, type: 'OrderStockRejected' },
-      { type: 'OrderPaymentFailed', orderId, reason: 'declined' },
+      { ...sample.RecordStockRejected, type: 'OrderStockRejected', customerId },
+      { type: 'OrderPaymentFailed', orderId, customerId, reason: 'declined' },
       authorized,
       stockReserved('p-2'),
       confirmed,

@@ -155,7 +155,12 @@ function recordStockReserved(command: RecordStockReserved, state: OrderState): O
     if (order.stockReserved.includes(command.productId)) return accept();
     return (
       transitionProblem(order, ALLOWED_FROM.record, 'record stock reserved') ??
-      accept({ type: 'OrderStockReserved', orderId: order.orderId, productId: command.productId })
+      accept({
+        type: 'OrderStockReserved',
+        orderId: order.orderId,
+        customerId: order.customerId,
+        productId: command.productId,
+      })
     );
   });
 }
@@ -172,6 +177,7 @@ function recordStockRejected(command: RecordStockRejected, state: OrderState): O
       accept({
         type: 'OrderStockRejected',
         orderId: order.orderId,
+        customerId: order.customerId,
         productId: command.productId,
         reason: command.reason,
       })
@@ -211,6 +217,7 @@ function recordPaymentAuthorized(command: RecordPaymentAuthorized, state: OrderS
     return accept({
       type: 'OrderPaymentAuthorized',
       orderId: order.orderId,
+      customerId: order.customerId,
       paymentId: command.paymentId,
       amount: copyMoney(command.amount),
     });
@@ -224,7 +231,12 @@ function recordPaymentFailed(command: RecordPaymentFailed, state: OrderState): O
     state,
     (order) =>
       transitionProblem(order, ALLOWED_FROM.record, 'record a payment failure') ??
-      accept({ type: 'OrderPaymentFailed', orderId: order.orderId, reason: command.reason }),
+      accept({
+        type: 'OrderPaymentFailed',
+        orderId: order.orderId,
+        customerId: order.customerId,
+        reason: command.reason,
+      }),
   );
 }
 
@@ -246,7 +258,7 @@ function confirmOrder(command: ConfirmOrder, state: OrderState): Outcome {
         `order ${order.orderId} is not ready: ${gaps.join('; ')}`,
       );
     }
-    return accept({ type: 'OrderConfirmed', orderId: order.orderId });
+    return accept({ type: 'OrderConfirmed', orderId: order.orderId, customerId: order.customerId });
   });
 }
 
@@ -263,6 +275,7 @@ function shipOrder(command: ShipOrder, state: OrderState): Outcome {
       accept({
         type: 'OrderShipped',
         orderId: order.orderId,
+        customerId: order.customerId,
         trackingNumber: trackingNumber ?? null,
       }),
   );
@@ -274,7 +287,7 @@ function deliverOrder(command: DeliverOrder, state: OrderState): Outcome {
     state,
     (order) =>
       transitionProblem(order, ALLOWED_FROM.DeliverOrder, 'deliver') ??
-      accept({ type: 'OrderDelivered', orderId: order.orderId }),
+      accept({ type: 'OrderDelivered', orderId: order.orderId, customerId: order.customerId }),
   );
 }
 
@@ -286,7 +299,12 @@ function cancelOrder(command: CancelOrder, state: OrderState): Outcome {
     state,
     (order) =>
       transitionProblem(order, ALLOWED_FROM.CancelOrder, 'cancel') ??
-      accept({ type: 'OrderCancelled', orderId: order.orderId, reason: command.reason }),
+      accept({
+        type: 'OrderCancelled',
+        orderId: order.orderId,
+        customerId: order.customerId,
+        reason: command.reason,
+      }),
   );
 }
 
@@ -298,7 +316,12 @@ function returnOrder(command: ReturnOrder, state: OrderState): Outcome {
     state,
     (order) =>
       transitionProblem(order, ALLOWED_FROM.ReturnOrder, 'return') ??
-      accept({ type: 'OrderReturned', orderId: order.orderId, reason: command.reason }),
+      accept({
+        type: 'OrderReturned',
+        orderId: order.orderId,
+        customerId: order.customerId,
+        reason: command.reason,
+      }),
   );
 }
 

@@ -30,12 +30,14 @@ export interface OrderPlaced {
 export interface OrderStockReserved {
   type: 'OrderStockReserved';
   orderId: string;
+  customerId: string;
   productId: string;
 }
 
 export interface OrderStockRejected {
   type: 'OrderStockRejected';
   orderId: string;
+  customerId: string;
   productId: string;
   reason: string;
 }
@@ -43,6 +45,7 @@ export interface OrderStockRejected {
 export interface OrderPaymentAuthorized {
   type: 'OrderPaymentAuthorized';
   orderId: string;
+  customerId: string;
   paymentId: string;
   amount: Money;
 }
@@ -50,34 +53,40 @@ export interface OrderPaymentAuthorized {
 export interface OrderPaymentFailed {
   type: 'OrderPaymentFailed';
   orderId: string;
+  customerId: string;
   reason: string;
 }
 
 export interface OrderConfirmed {
   type: 'OrderConfirmed';
   orderId: string;
+  customerId: string;
 }
 
 export interface OrderShipped {
   type: 'OrderShipped';
   orderId: string;
+  customerId: string;
   trackingNumber: string | null;
 }
 
 export interface OrderDelivered {
   type: 'OrderDelivered';
   orderId: string;
+  customerId: string;
 }
 
 export interface OrderCancelled {
   type: 'OrderCancelled';
   orderId: string;
+  customerId: string;
   reason: string;
 }
 
 export interface OrderReturned {
   type: 'OrderReturned';
   orderId: string;
+  customerId: string;
   reason: string;
 }
 

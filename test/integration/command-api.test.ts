@@ -110,7 +110,7 @@ describe('command API against the real broker', () => {
     expect(own.body.events).toEqual([
       expect.objectContaining({
         type: 'OrderCancelled',
-        data: { orderId, reason: 'changed my mind' },
+        data: { orderId, customerId: 'c-1', reason: 'changed my mind' },
       }),
     ]);
     const shipAfterCancel = await call(api.url, 'POST', `/orders/${orderId}/ship`, {
