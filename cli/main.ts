@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { runEntrypoint } from '../lib/entrypoint';
+import { registerConsumeCommand } from './consume';
 import { registerInfraCommands } from './infra';
+import { registerReplayCommand } from './replay';
 import { startEverything } from './start';
+import { registerStatusCommand } from './status';
 import { registerTokenCommand } from './token';
 
 const program = new Command()
@@ -11,6 +14,9 @@ const program = new Command()
 
 registerInfraCommands(program);
 registerTokenCommand(program);
+registerConsumeCommand(program);
+registerStatusCommand(program);
+registerReplayCommand(program);
 program
   .command('start')
   .description('bring the infrastructure up, then run every service until Ctrl-C')

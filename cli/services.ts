@@ -26,5 +26,6 @@ export function serviceProcesses(config: Config): ServiceProcess[] {
       entry: 'query-api/main',
       url: `http://${host}:${config.http.queryApiPort}`,
     },
+    { name: 'projectors', entry: 'projectors/main' },
   ];
 }

@@ -89,8 +89,12 @@ export async function startEverything(): Promise<void> {
   if (stopping) return;
   say('');
   services.forEach((service, i) => {
-    const state = ready[i] ? 'ready' : 'NOT READY (see its log lines above)';
-    say(`  ${service.name.padEnd(12)} ${service.url ?? ''}  ${state}`);
+    const state = !service.url
+      ? 'running'
+      : ready[i]
+        ? 'ready'
+        : 'NOT READY (see its log lines above)';
+    say(`  ${service.name.padEnd(12)} ${(service.url ?? '').padEnd(22)} ${state}`);
   });
   say('\norderstream is running; press Ctrl-C to stop.');
 }

@@ -69,6 +69,7 @@ const envSchema = z.object({
   CONSISTENCY_WAIT_MS: int(0, 60_000).default(5000),
   FOLLOWER_MAX_LAG: int(0, Number.MAX_SAFE_INTEGER).default(1000),
   PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
+  PROJECTIONS: commaList(z.enum(['read-model', 'read-model-follower', 'views'])).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().min(1).default('orderstream:'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
@@ -116,6 +117,8 @@ export interface Config {
     followerMaxLag: number;
     /** Most events a projection applies in one step. */
     projectionBatchSize: number;
+    /** Projections this projectors process runs; undefined = all configured. */
+    projections?: ('read-model' | 'read-model-follower' | 'views')[];
   };
   redis: { url: string; keyPrefix: string };
   http: { host: string; commandApiPort: number; queryApiPort: number; bodyLimit: string };
@@ -197,6 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       consistencyWaitMs: e.CONSISTENCY_WAIT_MS,
       followerMaxLag: e.FOLLOWER_MAX_LAG,
       projectionBatchSize: e.PROJECTION_BATCH_SIZE,
+      projections: e.PROJECTIONS,
     },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
     http: {

@@ -18,6 +18,8 @@ export interface TopicNames {
   /** One per configured delay, shortest first. */
   sagaRetries: string[];
   sagaDeadLetter: string;
+  /** Events a projection could never apply, set aside with the error and their position. */
+  projectorDeadLetter: string;
   schemas: string;
 }
 
@@ -39,6 +41,7 @@ export function topicNames(topics: Config['topics']): TopicNames {
     orderReplies: `${p}.order.replies`,
     sagaRetries: topics.sagaRetryDelaysMs.map((ms) => `${p}.saga.retry.${formatDelay(ms)}`),
     sagaDeadLetter: `${p}.saga.dlq`,
+    projectorDeadLetter: `${p}.projector.dlq`,
     schemas: `${p}.schemas`,
   };
 }
@@ -63,6 +66,7 @@ export function topicCatalogue(topics: Config['topics']): TopicSpec[] {
     byAggregate(names.orderReplies, finite),
     ...names.sagaRetries.map((name) => byAggregate(name, finite)),
     byAggregate(names.sagaDeadLetter, forever),
+    byAggregate(names.projectorDeadLetter, forever),
     { name: names.schemas, partitions: 1, config: { 'cleanup.policy': 'compact' } },
   ];
 }

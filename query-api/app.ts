@@ -1,42 +1,148 @@
-import type { Express } from 'express';
+import express, { type Express, Router } from 'express';
+import { Pool } from 'pg';
 import type { Config } from '../lib/config';
-import { createHttpApp } from '../lib/http/app';
+import type { DependencyCheck } from '../lib/http/health';
+import { notFound, problemErrorHandler } from '../lib/http/problem';
 import type { Logger } from '../lib/logger';
 import { createShardPools, databaseOf } from '../lib/postgres';
 import { createRedis } from '../lib/redis';
+import { ShardingRing } from '../lib/sharding-ring';
+import { topicNames } from '../lib/topics';
+import { READ_MODEL_PROJECTION, readGeneration } from '../projectors/read-model/generations';
+import { currentViewsGeneration } from '../projectors/views/keys';
+import { catalogueRoutes } from './http/catalogue-routes';
+import type { QueryContext } from './http/context';
+import { queryHealthRouter } from './http/health';
+import { openApiDocument } from './http/openapi';
+import { orderRoutes } from './http/order-routes';
+import { readErrorHandler } from './http/read-request';
+import { CachedValue } from './read-side/cached-value';
+import { ShardReader } from './read-side/shard-reader';
+import { ViewsReader } from './read-side/views-reader';
 
 export interface QueryApi {
   app: Express;
-  /** Releases the shard pools and the Redis connection. */
+  /** Releases the shard pools (leaders and followers) and the Redis connection. */
   close: () => Promise<void>;
 }
 
-/** The query API's HTTP app. Ready when every Postgres shard and Redis answer. */
-export function createQueryApi(config: Config, logger: Logger): QueryApi {
-  const shards = createShardPools(config.postgres.shardUrls);
-  for (const pool of shards)
+export interface QueryApiOptions {
+  /**
+   * The read model's name in `public.projection_generations` on shard 0 (default `read-model`).
+   * Checkpoints are always those of `readModelName(generation)`; tests point a name of their
+   * own at a generation of their own.
+   */
+  readModelProjection?: string;
+  /** Where the Redis views live (default REDIS_KEY_PREFIX, config.redis.keyPrefix). */
+  viewsKeyPrefix?: string;
+  /** How long a generation pointer is trusted before it is read again (default 500 ms, ≤ 1 s). */
+  generationCacheMs?: number;
+  /** How often a read with a consistency token looks at the checkpoints again (default 25 ms). */
+  pollIntervalMs?: number;
+  /** How long a follower that did not answer is left alone (default 2000 ms). */
+  followerRetryMs?: number;
+}
+
+/**
+ * The query API's HTTP app (DESIGN §5): catalogue and orders from the Postgres shards (or
+ * their followers) and the Redis views, with read-your-writes via X-Consistency-Token. Ready
+ * when every Postgres shard and Redis answer.
+ */
+export function createQueryApi(
+  config: Config,
+  logger: Logger,
+  options: QueryApiOptions = {},
+): QueryApi {
+  const generationCacheMs = Math.min(options.generationCacheMs ?? 500, 1000);
+  const pollIntervalMs = options.pollIntervalMs ?? 25;
+  const keyPrefix = options.viewsKeyPrefix ?? config.redis.keyPrefix;
+  const projection = options.readModelProjection ?? READ_MODEL_PROJECTION;
+
+  const leaders = createShardPools(config.postgres.shardUrls);
+  for (const pool of leaders)
     pool.on('error', (err) => logger.warn({ err }, 'postgres shard error'));
+  // Followers are optional: fail fast, so a dead one costs a request little before the leader answers.
+  const followers = config.postgres.followerShardUrls.map(
+    (connectionString) =>
+      new Pool({
+        connectionString,
+        max: 5,
+        connectionTimeoutMillis: Math.min(config.healthTimeoutMs, 1000),
+        query_timeout: 5000,
+      }),
+  );
+  for (const pool of followers)
+    pool.on('error', (err) => logger.debug({ err }, 'postgres follower error'));
   const redis = createRedis(config.redis.url);
   redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
 
-  const app = createHttpApp({
-    logger,
-    bodyLimit: config.http.bodyLimit,
-    healthTimeoutMs: config.healthTimeoutMs,
-    checks: [
-      ...shards.map((pool, i) => ({
-        name: `postgres shard ${i} (${databaseOf(config.postgres.shardUrls[i] ?? '')})`,
-        check: () => pool.query('select 1'),
-      })),
-      { name: 'redis', check: () => redis.ping() },
-    ],
+  const topics = topicNames(config.topics);
+  const consumed = [topics.productEvents, topics.orderEvents];
+  const shard0 = leaders[0];
+  if (!shard0) throw new RangeError('the query API needs at least one Postgres shard');
+
+  const ctx: QueryContext = {
+    config,
+    ring: new ShardingRing(leaders.length),
+    topics: consumed,
+    shards: new ShardReader({
+      leaders,
+      followers,
+      generation: new CachedValue(() => readGeneration(shard0, projection), generationCacheMs),
+      topics: consumed,
+      consistencyWaitMs: config.readSide.consistencyWaitMs,
+      followerMaxLag: config.readSide.followerMaxLag,
+      pollIntervalMs,
+      followerRetryMs: options.followerRetryMs ?? 2000,
+      logger,
+    }),
+    views: new ViewsReader({
+      redis,
+      keyPrefix,
+      generation: new CachedValue(
+        () => currentViewsGeneration(redis, keyPrefix),
+        generationCacheMs,
+      ),
+      consistencyWaitMs: config.readSide.consistencyWaitMs,
+      pollIntervalMs,
+    }),
+  };
+
+  const required: DependencyCheck[] = [
+    ...leaders.map((pool, i) => ({
+      name: `postgres shard ${i} (${databaseOf(config.postgres.shardUrls[i] ?? '')})`,
+      check: () => pool.query('select 1'),
+    })),
+    { name: 'redis', check: () => redis.ping() },
+  ];
+  const optional: DependencyCheck[] = followers.map((pool, i) => ({
+    name: `postgres follower ${i} (${databaseOf(config.postgres.followerShardUrls[i] ?? '')})`,
+    check: () => pool.query('select 1'),
+  }));
+
+  const routes = Router();
+  routes.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
   });
+  routes.use(catalogueRoutes(ctx));
+  routes.use(orderRoutes(ctx));
+
+  // As lib/http/app.ts, with a health check that tells required from optional dependencies.
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(queryHealthRouter(required, optional, config.healthTimeoutMs));
+  app.use(routes);
+  app.use(notFound);
+  app.use(readErrorHandler(logger));
+  app.use(problemErrorHandler((err) => logger.error({ err }, 'request failed')));
+
   return {
     app,
     close: async () => {
       await Promise.all([
         redis.quit().catch(() => redis.disconnect()),
-        ...shards.map((pool) => pool.end()),
+        ...leaders.map((pool) => pool.end()),
+        ...followers.map((pool) => pool.end()),
       ]);
     },
   };

@@ -31,7 +31,12 @@ export interface ProjectionTarget {
    * (which may be past the last event: offsets of transaction markers or skipped records).
    * Throws ProjectionPoisonError when an event can never be applied (it is then set aside).
    */
-  apply(topic: string, partition: number, events: ProjectedEvent[], lastOffset: string): Promise<void>;
+  apply(
+    topic: string,
+    partition: number,
+    events: ProjectedEvent[],
+    lastOffset: string,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -34,7 +34,7 @@ describe('orderstream infra with its own local broker', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/kafka: started broker \(pid \d+\)/);
-    expect(first.stdout).toMatch(/kafka: created 11 topics/);
+    expect(first.stdout).toMatch(/kafka: created 12 topics/);
     expect(first.stdout).toMatch(/postgres: created shard databases .*_cli_shard_0/);
     const pid = brokerPid();
 
@@ -46,7 +46,7 @@ describe('orderstream infra with its own local broker', () => {
     const status = await runCli(['infra', 'status'], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(
-      new RegExp(`^kafka +up .*started by orderstream \\(pid ${pid}\\).*topics 11/11`, 'm'),
+      new RegExp(`^kafka +up .*started by orderstream \\(pid ${pid}\\).*topics 12/12`, 'm'),
     );
     expect(status.stdout).toMatch(/^postgres +up .*shards 4\/4 migrated/m);
     expect(status.stdout).toMatch(/^redis +up /m);

@@ -75,6 +75,7 @@ describe('npm start', () => {
       const output = await waitForOutput(child, /press Ctrl-C to stop/, 90_000);
       expect(output).toMatch(new RegExp(`command-api +http://127.0.0.1:${ports.command} +ready`));
       expect(output).toMatch(new RegExp(`query-api +http://127.0.0.1:${ports.query} +ready`));
+      expect(output).toMatch(/projectors +running/);
       for (const port of [ports.command, ports.query]) {
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
         expect(res.status).toBe(200);

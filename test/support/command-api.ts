@@ -3,6 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { replayPartitions } from '../../command-api/processor/replay';
 import { startCommandService } from '../../command-api/service';
 import { ensureTopics } from '../../infra/kafka-topics';
+import { ensureShardDatabases } from '../../infra/postgres-server';
 import type { Config } from '../../lib/config';
 import { issueToken, type Role } from '../../lib/http/auth';
 import { listen } from '../../lib/http/serve';
@@ -11,14 +12,41 @@ import { topicCatalogue } from '../../lib/topics';
 import { decodeEvent } from '../../schemas/codec';
 import { runConfig, silentLogger } from './test-env';
 
-/** A config whose topics (created here) belong to one test file alone. */
+/**
+ * A config whose topics (created here) belong to one test file alone; with `stores`, also its
+ * own shard databases (created and migrated) and Redis key prefix.
+ */
 export async function isolatedConfig(
   name: string,
   overrides: NodeJS.ProcessEnv = {},
+  options: { stores?: boolean } = {},
 ): Promise<Config> {
-  const config = runConfig({ TOPIC_PREFIX: `${process.env.TOPIC_PREFIX}.${name}`, ...overrides });
+  const stores = options.stores
+    ? {
+        POSTGRES_DATABASE_PREFIX: `${process.env.POSTGRES_DATABASE_PREFIX}_${name.replaceAll('-', '_')}`,
+        REDIS_KEY_PREFIX: `${process.env.REDIS_KEY_PREFIX}${name}:`,
+      }
+    : {};
+  const config = runConfig({
+    TOPIC_PREFIX: `${process.env.TOPIC_PREFIX}.${name}`,
+    ...stores,
+    ...overrides,
+  });
   await ensureTopics(config);
+  if (options.stores) await ensureShardDatabases(config);
   return config;
+}
+
+/** The environment a child process needs to use the same topics and stores as `config`. */
+export function envOf(config: Config): NodeJS.ProcessEnv {
+  return {
+    TOPIC_PREFIX: config.topics.prefix,
+    POSTGRES_SHARD_URLS: config.postgres.shardUrls.join(','),
+    REDIS_KEY_PREFIX: config.redis.keyPrefix,
+    ...(config.postgres.followerShardUrls.length > 0
+      ? { POSTGRES_FOLLOWER_SHARD_URLS: config.postgres.followerShardUrls.join(',') }
+      : {}),
+  };
 }
 
 export interface RunningCommandApi {

@@ -1,0 +1,240 @@
+/**
+ * The Lua script that applies a batch of events of one partition to the Redis views and
+ * moves that partition's checkpoint, in one atomic step (projectors/README.md, "Redis views").
+ * Kept as a TS string (the build does not copy .lua files); ViewsTarget loads it with ioredis'
+ * `defineCommand` (EVALSHA, falling back to EVAL when the server does not know the script).
+ *
+ * KEYS[1]  the generation's checkpoint hash (`P checkpoint`)
+ * ARGV[1]  P, the generation's key prefix (`<REDIS_KEY_PREFIX>views:g<N>:`)
+ * ARGV[2]  topic, ARGV[3] partition, ARGV[4] lastOffset (canonical decimal)
+ * ARGV[5]  JSON array of `{ type, offset, data, occurredAt, occurredAtMs, version }` (occurredAt
+ *          ISO-8601 UTC and in ms, null when unreadable; version the aggregate version),
+ *          offsets canonical decimals in ascending order, none above lastOffset
+ *
+ * Reply: `{'ok', applied, skipped, checkpoint, '<offset> <type>' …}` — the strings name events
+ * that were valid but found nothing to change (an update of a product or order the view does
+ * not hold, a second OrderPlaced) — or `{'poison', offset, type, reason}`, when an event to
+ * apply is malformed: then nothing at all was written (every event is checked before the
+ * first write, because Redis keeps the writes a failing script made before its error).
+ *
+ * Offsets may exceed 2^53, so they are compared as decimal strings (length, then digits), never
+ * as Lua numbers. Integers are written with `%d` (Lua's tostring rounds to 14 digits).
+ */
+export const APPLY_SCRIPT = `#!lua
+local P = ARGV[1]
+local CHECKPOINT = KEYS[1]
+local FIELD = ARGV[2] .. ':' .. ARGV[3]
+local LAST = ARGV[4]
+local EVENTS = cjson.decode(ARGV[5])
+
+local CATEGORIES = P .. 'categories'
+local BESTSELLERS = P .. 'bestsellers'
+local RECENT_ORDERS = 50
+local MAX_INT = 9007199254740991
+
+local function canonical(o)
+  return type(o) == 'string' and (o == '0' or string.find(o, '^[1-9]%d*$') ~= nil)
+end
+
+-- a <= b for canonical decimal strings (byte-wise: independent of the server's locale)
+local function le(a, b)
+  if #a ~= #b then return #a < #b end
+  for i = 1, #a do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return true
+end
+
+if not canonical(LAST) then return redis.error_reply('ERR views: lastOffset is not a decimal offset') end
+
+-- Validation --------------------------------------------------------------------------------
+
+local function str(v) return type(v) == 'string' end
+local function id(v) return type(v) == 'string' and v ~= '' end
+local function int(v, min) return type(v) == 'number' and v == math.floor(v) and v >= min and v <= MAX_INT end
+local function money(v) return type(v) == 'table' and int(v.amount, 0) and id(v.currency) end
+
+local function lines(v)
+  if type(v) ~= 'table' or #v == 0 then return false end
+  for _, l in ipairs(v) do
+    if type(l) ~= 'table' or not id(l.productId) or not int(l.quantity, 1) then return false end
+  end
+  return true
+end
+
+local function fields(d, spec)
+  for _, f in ipairs(spec) do
+    local name, ok = f[1], f[2](d[f[1]])
+    if not ok then return 'missing or malformed data.' .. name end
+  end
+  return nil
+end
+
+local function nonneg(v) return int(v, 0) end
+
+local PRODUCT_DATA = {
+  ProductCreated = { {'productId', id}, {'sku', id}, {'name', id}, {'description', str},
+    {'category', id}, {'price', money}, {'initialStock', nonneg} },
+  ProductDetailsUpdated = { {'productId', id}, {'name', id}, {'description', str}, {'category', id} },
+  ProductPriceChanged = { {'productId', id}, {'price', money} },
+  ProductRestocked = { {'productId', id}, {'available', nonneg} },
+  StockReserved = { {'productId', id}, {'available', nonneg} },
+  ReservationReleased = { {'productId', id}, {'available', nonneg} },
+  ReservationCommitted = { {'productId', id} },
+  ProductDiscontinued = { {'productId', id} },
+}
+
+local ORDER_DATA = {
+  OrderPlaced = { {'orderId', id}, {'customerId', id}, {'lines', lines}, {'total', money} },
+  OrderStockReserved = { {'orderId', id} },
+  OrderStockRejected = { {'orderId', id} },
+  OrderPaymentAuthorized = { {'orderId', id} },
+  OrderPaymentFailed = { {'orderId', id} },
+  OrderConfirmed = { {'orderId', id} },
+  OrderShipped = { {'orderId', id} },
+  OrderDelivered = { {'orderId', id} },
+  OrderCancelled = { {'orderId', id}, {'reason', str} },
+  OrderReturned = { {'orderId', id}, {'reason', str} },
+}
+
+local function invalid(e)
+  if type(e.data) ~= 'table' then return 'data is not an object' end
+  local spec = PRODUCT_DATA[e.type]
+  if spec then
+    if not int(e.version, 0) then return 'missing or malformed aggregate version' end
+    return fields(e.data, spec)
+  end
+  spec = ORDER_DATA[e.type]
+  if spec then
+    if not id(e.occurredAt) or not int(e.occurredAtMs, 0) then return 'missing or malformed occurredAt' end
+    return fields(e.data, spec)
+  end
+  return 'unknown event type'
+end
+
+-- Writes ------------------------------------------------------------------------------------
+
+local function fmt(n) return string.format('%d', n) end
+
+local function hash_add(key, field, by)
+  if redis.call('HINCRBY', key, field, by) <= 0 then redis.call('HDEL', key, field) end
+end
+
+local function zset_add(key, member, by)
+  if tonumber(redis.call('ZINCRBY', key, by, member)) <= 0 then redis.call('ZREM', key, member) end
+end
+
+-- Each returns false when the event found nothing to change (reported as ignored).
+local function apply_product(e, d)
+  local k = P .. 'product:' .. d.productId
+  local version = fmt(e.version)
+  local t = e.type
+  if t == 'ProductCreated' then
+    local old = redis.call('HMGET', k, 'category', 'discontinued')
+    if old[1] and old[2] == 'false' then hash_add(CATEGORIES, old[1], -1) end
+    redis.call('HSET', k, 'id', d.productId, 'sku', d.sku, 'name', d.name,
+      'description', d.description, 'category', d.category,
+      'priceAmount', fmt(d.price.amount), 'currency', d.price.currency,
+      'available', fmt(d.initialStock), 'discontinued', 'false', 'version', version)
+    hash_add(CATEGORIES, d.category, 1)
+    return true
+  end
+  local old = redis.call('HMGET', k, 'category', 'discontinued')
+  if not old[1] then return false end
+  if t == 'ProductDetailsUpdated' then
+    if old[2] == 'false' and old[1] ~= d.category then
+      hash_add(CATEGORIES, old[1], -1)
+      hash_add(CATEGORIES, d.category, 1)
+    end
+    redis.call('HSET', k, 'name', d.name, 'description', d.description, 'category', d.category,
+      'version', version)
+  elseif t == 'ProductPriceChanged' then
+    redis.call('HSET', k, 'priceAmount', fmt(d.price.amount), 'currency', d.price.currency,
+      'version', version)
+  elseif t == 'ProductRestocked' or t == 'StockReserved' or t == 'ReservationReleased' then
+    redis.call('HSET', k, 'available', fmt(d.available), 'version', version)
+  elseif t == 'ReservationCommitted' then
+    redis.call('HSET', k, 'version', version)
+  elseif t == 'ProductDiscontinued' then
+    if old[2] == 'false' then hash_add(CATEGORIES, old[1], -1) end
+    redis.call('HSET', k, 'discontinued', 'true', 'version', version)
+  end
+  return true
+end
+
+local NEW_STATUS = {
+  OrderConfirmed = 'confirmed', OrderShipped = 'shipped', OrderDelivered = 'delivered',
+  OrderCancelled = 'cancelled', OrderReturned = 'returned',
+}
+
+local function apply_order(e, d)
+  local k = P .. 'order:' .. d.orderId
+  local t = e.type
+  if t == 'OrderPlaced' then
+    if redis.call('EXISTS', k) == 1 then return false end
+    redis.call('HSET', k, 'id', d.orderId, 'customerId', d.customerId, 'status', 'pending',
+      'totalAmount', fmt(d.total.amount), 'currency', d.total.currency, 'updatedAt', e.occurredAt)
+    for _, l in ipairs(d.lines) do
+      redis.call('HINCRBY', k .. ':lines', l.productId, fmt(l.quantity))
+      zset_add(BESTSELLERS, l.productId, fmt(l.quantity))
+    end
+    local recent = P .. 'customer:' .. d.customerId .. ':orders'
+    redis.call('ZADD', recent, fmt(e.occurredAtMs), d.orderId)
+    redis.call('ZREMRANGEBYRANK', recent, 0, -(RECENT_ORDERS + 1))
+    return true
+  end
+  local status = redis.call('HGET', k, 'status')
+  if not status then return false end
+  local set = { 'updatedAt', e.occurredAt }
+  if NEW_STATUS[t] then
+    set[#set + 1] = 'status'
+    set[#set + 1] = NEW_STATUS[t]
+  end
+  if t == 'OrderCancelled' or t == 'OrderReturned' then
+    set[#set + 1] = 'reason'
+    set[#set + 1] = d.reason
+    if status ~= 'cancelled' and status ~= 'returned' then
+      local held = redis.call('HGETALL', k .. ':lines')
+      for i = 1, #held, 2 do zset_add(BESTSELLERS, held[i], '-' .. held[i + 1]) end
+    end
+  end
+  redis.call('HSET', k, unpack(set))
+  return true
+end
+
+-- Batch -------------------------------------------------------------------------------------
+
+local checkpoint = redis.call('HGET', CHECKPOINT, FIELD)
+local todo, skipped = {}, 0
+for i, e in ipairs(EVENTS) do
+  if type(e) ~= 'table' or not canonical(e.offset) then
+    return redis.error_reply('ERR views: event #' .. i .. ' has no decimal offset')
+  end
+  if checkpoint and le(e.offset, checkpoint) then
+    skipped = skipped + 1
+  else
+    local why = invalid(e)
+    if why then
+      return { 'poison', e.offset, type(e.type) == 'string' and e.type or '?', why }
+    end
+    todo[#todo + 1] = e
+  end
+end
+
+local ignored = {}
+for _, e in ipairs(todo) do
+  local applied
+  if PRODUCT_DATA[e.type] then applied = apply_product(e, e.data) else applied = apply_order(e, e.data) end
+  if not applied then ignored[#ignored + 1] = e.offset .. ' ' .. e.type end
+end
+
+if not checkpoint or not le(LAST, checkpoint) then
+  redis.call('HSET', CHECKPOINT, FIELD, LAST)
+  checkpoint = LAST
+end
+
+local reply = { 'ok', #todo, skipped, checkpoint }
+for _, s in ipairs(ignored) do reply[#reply + 1] = s end
+return reply
+`;

@@ -1,0 +1,33 @@
+import { projectionLag, totalLag } from '../../cli/projection-lag';
+import type { Config } from '../../lib/config';
+import { createKafka } from '../../lib/kafka';
+import { createLogger } from '../../lib/logger';
+import { createRedis } from '../../lib/redis';
+import { topicNames } from '../../lib/topics';
+import { openShard0, type ProjectionName, projectionSpecs } from '../../projectors/projections';
+
+/** Lag and applied offsets of one projection's generation, read from its store. */
+export async function projectionState(config: Config, name: ProjectionName, generation: number) {
+  const shard0 = openShard0(config);
+  const redis = createRedis(config.redis.url);
+  const admin = createKafka(config).admin();
+  await admin.connect();
+  const spec = projectionSpecs({
+    config,
+    logger: createLogger('test', 'silent'),
+    shard0,
+    redis,
+  }).find((s) => s.name === name);
+  if (!spec) throw new Error(`no projection ${name}`);
+  const target = spec.openTarget(generation);
+  try {
+    const names = topicNames(config.topics);
+    const rows = await projectionLag(admin, target, [names.productEvents, names.orderEvents]);
+    return { lag: totalLag(rows), applied: rows.reduce((sum, r) => sum + r.checkpoint + 1n, 0n) };
+  } finally {
+    await target.close();
+    await admin.disconnect();
+    redis.disconnect();
+    await shard0.end();
+  }
+}
