@@ -54,9 +54,24 @@ export function registerReplayCommand(program: Command): void {
       if (!spec) throw new OperatorError(`unknown projection ${projection}`);
       const names = topicNames(config.topics);
       const topics = [names.productEvents, names.orderEvents];
+      // A read model's follower lives and dies with the leader's generations.
+      const dropEverywhere = async (generation: number) => {
+        for (const s of specs.filter(
+          (s) =>
+            s.name === projection ||
+            (projection === 'read-model' && s.name === 'read-model-follower'),
+        )) {
+          await s.dropGeneration(generation);
+        }
+      };
       const say = (line: string) => process.stdout.write(`${line}\n`);
       try {
         const current = await spec.currentGeneration();
+        // A replay interrupted after its switch left the generation before behind: drop it now.
+        for (const stale of (await spec.existingGenerations()).filter((g) => g < current)) {
+          await dropEverywhere(stale);
+          say(`${projection}: dropped generation ${stale}, left by an interrupted replay`);
+        }
         const next = current + 1;
         say(`${projection}: replaying into generation ${next} while generation ${current} serves`);
         await spec.prepare(next);

@@ -8,7 +8,7 @@ export function databaseOf(url: string): string {
 }
 
 /** One pool per read-model shard, in ring order. */
-export function createShardPools(shardUrls: string[], max = 5): Pool[] {
+export function createShardPools(shardUrls: string[], max = 3): Pool[] {
   return shardUrls.map(
     (connectionString) => new Pool({ connectionString, max, connectionTimeoutMillis: 5000 }),
   );

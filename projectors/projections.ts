@@ -8,6 +8,7 @@ import { ReadModelTarget } from './read-model/read-model-target';
 import { dropGeneration, ensureGeneration } from './read-model/schema';
 import type { ProjectionTarget } from './runtime/projection';
 import { currentViewsGeneration, switchViewsGeneration } from './views/keys';
+import { scanPrefix } from './views/scan';
 import { ViewsTarget } from './views/views-target';
 
 export const PROJECTION_NAMES = ['read-model', 'views'] as const;
@@ -26,6 +27,8 @@ export interface ProjectionSpec {
   openTarget: (generation: number) => ProjectionTarget;
   /** Removes generation `g`'s data and checkpoints. */
   dropGeneration: (generation: number) => Promise<void>;
+  /** Generations whose data exists (e.g. left by an interrupted replay). */
+  existingGenerations: () => Promise<number[]>;
   groupId: (generation: number) => string;
 }
 
@@ -65,6 +68,17 @@ export function projectionSpecs({
     openTarget: (g) =>
       new ReadModelTarget({ name: readModelName(g), generation: g, shardUrls, ring, logger }),
     dropGeneration: (g) => dropGeneration(shardUrls, g),
+    existingGenerations: async () => {
+      const shard = new Pool({ connectionString: shardUrls[0], max: 1 });
+      try {
+        const { rows } = await shard.query<{ nspname: string }>(
+          "select nspname from pg_namespace where nspname ~ '^read_model_g[0-9]+$'",
+        );
+        return rows.map((r) => Number(r.nspname.slice('read_model_g'.length)));
+      } finally {
+        await shard.end();
+      }
+    },
     groupId: group(name),
   });
   const { keyPrefix } = config.redis;
@@ -80,6 +94,16 @@ export function projectionSpecs({
       dropGeneration: async (g) => {
         const target = new ViewsTarget({ redis, keyPrefix, generation: g, logger });
         await target.dropGeneration(g, { force: true });
+      },
+      existingGenerations: async () => {
+        const found = new Set<number>();
+        await scanPrefix(redis, `${keyPrefix}views:g`, async (keys) => {
+          for (const key of keys) {
+            const match = /^views:g(\d+):/.exec(key.slice(keyPrefix.length));
+            if (match?.[1]) found.add(Number(match[1]));
+          }
+        });
+        return [...found];
       },
       groupId: group('views'),
     },

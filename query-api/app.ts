@@ -66,7 +66,7 @@ export function createQueryApi(
     (connectionString) =>
       new Pool({
         connectionString,
-        max: 5,
+        max: 3,
         connectionTimeoutMillis: Math.min(config.healthTimeoutMs, 1000),
         query_timeout: 5000,
       }),

@@ -19,7 +19,7 @@ export interface ReadModelTargetOptions {
   shardUrls: readonly string[];
   ring: ShardingRing;
   logger: Logger;
-  /** Connections per shard (default 4). */
+  /** Connections per shard (default 2: the shared server allows few connections; applies of several partitions queue). */
   poolSize?: number;
 }
 
@@ -103,7 +103,7 @@ export class ReadModelTarget implements ProjectionTarget {
     this.ring = options.ring;
     this.logger = options.logger;
     this.statements = new ReadModelStatements(options.generation);
-    this.pools = createShardPools([...options.shardUrls], options.poolSize ?? 4);
+    this.pools = createShardPools([...options.shardUrls], options.poolSize ?? 2);
     this.pools.forEach((pool, shard) => {
       pool.on('error', (err) =>
         this.logger.warn(
