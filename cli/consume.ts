@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { KafkaMessage } from 'kafkajs';
 import { loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka } from '../lib/kafka';
+import { createKafka, logEndOffsets } from '../lib/kafka';
 import { topicCatalogue } from '../lib/topics';
 import { decodeCommand, decodeEvent } from '../schemas/codec';
 
@@ -50,7 +50,7 @@ export function registerConsumeCommand(program: Command): void {
       const kafka = createKafka(config);
       const admin = kafka.admin();
       await admin.connect();
-      const ends = await admin.fetchTopicOffsets(topic);
+      const ends = await logEndOffsets(admin, topic);
       await admin.disconnect();
       // Without --follow, stop once every partition is read up to its end at start.
       const remaining = new Map(

@@ -1,4 +1,5 @@
 import type { Admin } from 'kafkajs';
+import { logEndOffsets } from '../lib/kafka';
 import type { ProjectionTarget } from '../projectors/runtime/projection';
 
 export interface PartitionLag {
@@ -19,7 +20,7 @@ export async function projectionLag(
 ): Promise<PartitionLag[]> {
   const rows: PartitionLag[] = [];
   for (const topic of topics) {
-    const ends = await admin.fetchTopicOffsets(topic);
+    const ends = await logEndOffsets(admin, topic);
     const resume = await target.resumeOffsets(
       topic,
       ends.map((e) => e.partition),

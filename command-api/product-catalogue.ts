@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Money } from '../domain/decider';
+import { logEndOffsets } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { decodeEvent } from '../schemas/codec';
 
@@ -85,7 +86,7 @@ export class ProductCatalogue {
   }
 
   private async catchUp(timeoutMs: number): Promise<void> {
-    const ends = await this.admin.fetchTopicOffsets(this.eventsTopic);
+    const ends = await logEndOffsets(this.admin, this.eventsTopic);
     const caughtUp = () =>
       ends.every(
         ({ partition, high, low }) =>

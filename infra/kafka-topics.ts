@@ -1,6 +1,6 @@
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka } from '../lib/kafka';
+import { createKafka, logEndOffsets } from '../lib/kafka';
 import { topicCatalogue } from '../lib/topics';
 
 /**
@@ -23,6 +23,8 @@ export async function ensureTopics(config: Config): Promise<string[]> {
           configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
         })),
       });
+      // Leaders are elected, but their metadata may still be settling: wait until each answers.
+      for (const t of missing) await logEndOffsets(admin, t.name);
     }
     const { topics } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.name) });
     for (const spec of wanted) {

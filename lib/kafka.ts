@@ -1,4 +1,10 @@
-import { Kafka, type KafkaConfig, logLevel as KafkaLogLevel, type LogEntry } from 'kafkajs';
+import {
+  type Admin,
+  Kafka,
+  type KafkaConfig,
+  logLevel as KafkaLogLevel,
+  type LogEntry,
+} from 'kafkajs';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { withTimeout } from './timeout';
@@ -53,5 +59,27 @@ export async function pingKafka(config: Pick<Config, 'kafka'>, timeoutMs: number
     );
   } finally {
     await admin.disconnect().catch(() => undefined);
+  }
+}
+
+type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+
+/**
+ * `admin.fetchTopicOffsets`, retried while partition leadership settles (e.g. just after the
+ * topic was created, or during a leader change): kafkajs does not retry those errors itself.
+ */
+export async function logEndOffsets(
+  admin: Admin,
+  topic: string,
+  attempts = 20,
+): Promise<TopicOffsets> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      const retriable = (err as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(attempt, 10)));
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { logEndOffsets } from '../../lib/kafka';
 
 export interface PartitionRef {
   topic: string;
@@ -25,7 +26,7 @@ export async function replayPartitions(
   const remaining = new Map<string, bigint>(); // last offset to reach, per target
   try {
     for (const topic of new Set(targets.map((t) => t.topic))) {
-      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+      for (const { partition, high, low } of await logEndOffsets(admin, topic)) {
         const wanted = targets.some((t) => t.topic === topic && t.partition === partition);
         if (wanted && BigInt(high) > BigInt(low))
           remaining.set(key(topic, partition), BigInt(high) - 1n);

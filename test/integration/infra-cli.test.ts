@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createKafka } from '../../lib/kafka';
+import { createKafka, logEndOffsets } from '../../lib/kafka';
 import { freePort, runCli, runConfig, scratchDir } from '../support/test-env';
 
 /**
@@ -76,7 +76,7 @@ describe('orderstream infra with its own local broker', () => {
 
     const admin = createKafka(config).admin();
     await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await logEndOffsets(admin, topic);
     await admin.disconnect();
     const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
     expect(total).toBe(1);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../../lib/config';
-import { createKafka } from '../../lib/kafka';
+import { createKafka, logEndOffsets } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { topicNames } from '../../lib/topics';
 import { openShard0, projectionSpecs } from '../../projectors/projections';
@@ -113,7 +113,7 @@ describe('projectors', () => {
     // Nothing was set aside: an event applied twice would have violated the model.
     const admin = createKafka(config).admin();
     await admin.connect();
-    const dlq = await admin.fetchTopicOffsets(topicNames(config.topics).projectorDeadLetter);
+    const dlq = await logEndOffsets(admin, topicNames(config.topics).projectorDeadLetter);
     await admin.disconnect();
     expect(dlq.reduce((sum, p) => sum + Number(p.high), 0)).toBe(0);
   });
