@@ -4,6 +4,7 @@ import {
   type KafkaConfig,
   logLevel as KafkaLogLevel,
   type LogEntry,
+  type Producer,
 } from 'kafkajs';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -80,6 +81,35 @@ export async function logEndOffsets(
       const retriable = (err as { retriable?: boolean }).retriable === true;
       if (!retriable || attempt >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(attempt, 10)));
+    }
+  }
+}
+
+export type Transaction = Awaited<ReturnType<Producer['transaction']>>;
+
+/**
+ * Runs `work` in a Kafka transaction and commits it. A retriable failure (a group coordinator
+ * moving or still loading, a concurrent transaction being completed) aborts and runs `work`
+ * again in a new transaction; anything else (e.g. being fenced by a newer producer with the
+ * same transactional id) aborts and is thrown. `work` must be safe to repeat: nothing it
+ * writes is visible to read_committed readers until a commit succeeds.
+ */
+export async function inTransaction<T>(
+  producer: Producer,
+  work: (tx: Transaction) => Promise<T>,
+  attempts = 6,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    const tx = await producer.transaction();
+    try {
+      const result = await work(tx);
+      await tx.commit();
+      return result;
+    } catch (err) {
+      if (tx.isActive()) await tx.abort().catch(() => undefined);
+      const retriable = (err as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
     }
   }
 }

@@ -1,5 +1,6 @@
 import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Message, Rejection } from '../../domain/decider';
+import { inTransaction, type Transaction } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { decodeCommand, decodeEvent, encodeEvent, uuidv7 } from '../../schemas/codec';
 import type { AggregateKind } from './aggregate-kind';
@@ -144,8 +145,7 @@ export class PartitionOwner<S> {
     const pending = new PendingChanges(this.state);
     const decided = chunk.map((message) => this.decideOne(message, pending));
 
-    const tx = await producer.transaction();
-    try {
+    await inTransaction(producer, async (tx) => {
       await this.appendEvents(tx, decided);
       await tx.send({
         topic: this.kind.topics.replies,
@@ -164,19 +164,12 @@ export class PartitionOwner<S> {
           },
         ],
       });
-      await tx.commit();
-    } catch (err) {
-      if (tx.isActive()) await tx.abort().catch(() => undefined);
-      throw err;
-    }
+    });
     pending.applyTo(this.state);
   }
 
   /** Appends every decided event and writes each one's log position into its reply. */
-  private async appendEvents(
-    tx: Awaited<ReturnType<Producer['transaction']>>,
-    decided: DecidedCommand[],
-  ): Promise<void> {
+  private async appendEvents(tx: Transaction, decided: DecidedCommand[]): Promise<void> {
     const occurredAt = new Date().toISOString();
     const outgoing = decided.flatMap(({ context, events }) =>
       events.map((event) => ({ context, event })),
