@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { runEntrypoint } from '../lib/entrypoint';
 import { registerConsumeCommand } from './consume';
+import { registerDlqCommands } from './dlq';
 import { registerInfraCommands } from './infra';
 import { registerReplayCommand } from './replay';
 import { startEverything } from './start';
@@ -17,6 +18,7 @@ registerTokenCommand(program);
 registerConsumeCommand(program);
 registerStatusCommand(program);
 registerReplayCommand(program);
+registerDlqCommands(program);
 program
   .command('start')
   .description('bring the infrastructure up, then run every service until Ctrl-C')

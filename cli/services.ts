@@ -26,6 +26,12 @@ export function serviceProcesses(config: Config): ServiceProcess[] {
       entry: 'query-api/main',
       url: `http://${host}:${config.http.queryApiPort}`,
     },
+    {
+      name: 'payment-gateway',
+      entry: 'infra/payment-gateway/main',
+      url: `http://${host}:${config.paymentGateway.port}`,
+    },
     { name: 'projectors', entry: 'projectors/main' },
+    { name: 'sagas', entry: 'sagas/main' },
   ];
 }

@@ -94,7 +94,7 @@ export async function startEverything(): Promise<void> {
       : ready[i]
         ? 'ready'
         : 'NOT READY (see its log lines above)';
-    say(`  ${service.name.padEnd(12)} ${(service.url ?? '').padEnd(22)} ${state}`);
+    say(`  ${service.name.padEnd(16)} ${(service.url ?? '').padEnd(22)} ${state}`);
   });
   say('\norderstream is running; press Ctrl-C to stop.');
 }

@@ -1,8 +1,53 @@
-import { orderAggregateId, orderDecider, productAggregateId, productDecider } from '../domain';
+import type { IHeaders } from 'kafkajs';
+import {
+  orderAggregateId,
+  orderDecider,
+  type ProductCommand,
+  productAggregateId,
+  productDecider,
+} from '../domain';
 import type { Decider, Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { topicNames } from '../lib/topics';
-import type { AggregateKind } from './processor/aggregate-kind';
+import type { AggregateKind, FollowUpCommand } from './processor/aggregate-kind';
+import { COMMAND_HEADERS, headerValue } from './processor/command-headers';
+import type { CommandReply } from './processor/reply';
+
+/**
+ * A ReserveStock sent with `notify-order: true` (by the saga) tells the order its outcome:
+ * RecordStockReserved or RecordStockRejected, in the product owner's transaction.
+ */
+function reservationOutcome(
+  orderCommands: string,
+  command: ProductCommand,
+  reply: CommandReply,
+  headers: IHeaders | undefined,
+): FollowUpCommand[] {
+  if (
+    command.type !== 'ReserveStock' ||
+    headerValue(headers, COMMAND_HEADERS.notifyOrder) !== 'true'
+  ) {
+    return [];
+  }
+  const { orderId, productId } = command;
+  const outcome =
+    reply.outcome.status === 'accepted'
+      ? { type: 'RecordStockReserved' as const, orderId, productId }
+      : {
+          type: 'RecordStockRejected' as const,
+          orderId,
+          productId,
+          reason: reply.outcome.rejection.reason,
+        };
+  return [
+    {
+      topic: orderCommands,
+      aggregateId: orderId,
+      commandId: `${reply.commandId}:outcome`,
+      command: outcome,
+    },
+  ];
+}
 
 /** The aggregates this command API owns, with their topics. */
 export function aggregateKinds(config: Config): AggregateKind<Message, Message, unknown>[] {
@@ -17,6 +62,8 @@ export function aggregateKinds(config: Config): AggregateKind<Message, Message, 
         events: names.productEvents,
         replies: names.productReplies,
       },
+      followUps: (command: ProductCommand, reply: CommandReply, headers: IHeaders | undefined) =>
+        reservationOutcome(names.orderCommands, command, reply, headers),
     },
     {
       name: 'order' as const,

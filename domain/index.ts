@@ -1,5 +1,7 @@
-/** The domain's public surface: contract, money, and the Product and Order deciders. */
+/** The domain's public surface: contract, money, the Product and Order deciders, and the
+ *  order-fulfilment saga. */
 export * from './decider';
+export * from './fulfilment';
 export * from './money';
 export * from './order/commands';
 export { aggregateId as orderAggregateId, MAX_ORDER_LINES, orderDecider } from './order/decider';

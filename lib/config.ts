@@ -23,6 +23,13 @@ const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
     .transform((s) => s.split(',').map((part) => part.trim()))
     .pipe(z.array(item).min(1));
 
+/** A probability such as `0`, `0.25` or `1`. */
+const rate = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'expected a number from 0 to 1')
+  .transform(Number)
+  .pipe(z.number().min(0, 'expected a number from 0 to 1').max(1, 'expected a number from 0 to 1'));
+
 const url = (protocols: string[]) =>
   z.string().refine(
     (value) => {
@@ -90,6 +97,20 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFRA_START_LOCAL: z.enum(['true', 'false']).default('true'),
   ORDERSTREAM_STATE_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.orderstream')),
+  SAGA_DEADLINE_MS: int(100, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
+  SAGA_GATEWAY_TIMEOUT_MS: int(10, 600_000).default(3000),
+  SAGA_BREAKER_THRESHOLD: int(1, 1000).default(5),
+  SAGA_BREAKER_COOLDOWN_MS: int(10, 3_600_000).default(5000),
+  PAYMENT_GATEWAY_PORT: int(0, 65535).default(3003),
+  PAYMENT_GATEWAY_URL: url(['http:', 'https:']).optional(),
+  PAYMENT_LATENCY_MS: int(0, 600_000).default(20),
+  PAYMENT_FAILURE_RATE: rate.default(0),
+  PAYMENT_TIMEOUT_RATE: rate.default(0),
+  PAYMENT_GATEWAY_TIMEOUT_HANG_MS: int(0, 600_000).default(30_000),
+  PAYMENT_DECLINE_OVER_AMOUNT: int(0, Number.MAX_SAFE_INTEGER).optional(),
+  PAYMENT_DECLINE_CUSTOMERS: commaList(z.string().min(1, 'expected no empty customer id')).default(
+    [],
+  ),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -136,6 +157,33 @@ export interface Config {
   /** May `infra up` start a local broker or private Postgres/Redis when none answers? */
   startLocalInfra: boolean;
   stateDir: string;
+  /** The payment gateway simulator (infra/payment-gateway) and where its clients find it. */
+  saga: {
+    /** An order still pending this long after it was placed is cancelled. */
+    deadlineMs: number;
+    /** Longest wait for the payment gateway; past it the call is retried later. */
+    gatewayTimeoutMs: number;
+    /** Transient gateway failures in a row that open the circuit breaker. */
+    breakerThreshold: number;
+    /** How long the open breaker keeps calls from the gateway. */
+    breakerCooldownMs: number;
+  };
+  paymentGateway: {
+    port: number;
+    /** Base URL clients (the saga) call; defaults to http://127.0.0.1:<port>. */
+    url: string;
+    /** Initial behaviour; `PUT /admin/behaviour` changes it at runtime. */
+    latencyMs: number;
+    /** Share of calls answered 503 (transient, not remembered). */
+    failureRate: number;
+    /** Share of calls that hang for timeoutHangMs, then 504. */
+    timeoutRate: number;
+    timeoutHangMs: number;
+    /** Authorizations above this amount (minor units) are declined; undefined = never. */
+    declineOverAmount?: number;
+    /** Customers whose authorizations are always declined. */
+    declineCustomers: string[];
+  };
 }
 
 export function shardDatabaseName(prefix: string, index: number): string {
@@ -220,6 +268,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     startLocalInfra: e.INFRA_START_LOCAL === 'true',
     stateDir: path.resolve(e.ORDERSTREAM_STATE_DIR),
+    saga: {
+      deadlineMs: e.SAGA_DEADLINE_MS,
+      gatewayTimeoutMs: e.SAGA_GATEWAY_TIMEOUT_MS,
+      breakerThreshold: e.SAGA_BREAKER_THRESHOLD,
+      breakerCooldownMs: e.SAGA_BREAKER_COOLDOWN_MS,
+    },
+    paymentGateway: {
+      port: e.PAYMENT_GATEWAY_PORT,
+      url: (e.PAYMENT_GATEWAY_URL ?? `http://127.0.0.1:${e.PAYMENT_GATEWAY_PORT}`).replace(
+        /\/+$/,
+        '',
+      ),
+      latencyMs: e.PAYMENT_LATENCY_MS,
+      failureRate: e.PAYMENT_FAILURE_RATE,
+      timeoutRate: e.PAYMENT_TIMEOUT_RATE,
+      timeoutHangMs: e.PAYMENT_GATEWAY_TIMEOUT_HANG_MS,
+      declineOverAmount: e.PAYMENT_DECLINE_OVER_AMOUNT,
+      declineCustomers: e.PAYMENT_DECLINE_CUSTOMERS,
+    },
   };
 }
 

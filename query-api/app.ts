@@ -15,6 +15,7 @@ import type { QueryContext } from './http/context';
 import { queryHealthRouter } from './http/health';
 import { openApiDocument } from './http/openapi';
 import { orderRoutes } from './http/order-routes';
+import { OrderStreams, orderStreamRoutes } from './http/order-stream';
 import { readErrorHandler } from './http/read-request';
 import { CachedValue } from './read-side/cached-value';
 import { ShardReader } from './read-side/shard-reader';
@@ -22,7 +23,13 @@ import { ViewsReader } from './read-side/views-reader';
 
 export interface QueryApi {
   app: Express;
-  /** Releases the shard pools (leaders and followers) and the Redis connection. */
+  /**
+   * The open `GET /orders/{id}/stream` responses. Shutting down: stop the HTTP server from
+   * accepting, then `orderStreams.endAll()` (else `server.close()` waits for every open
+   * stream), then `close()`.
+   */
+  orderStreams: OrderStreams;
+  /** Ends the order streams, then releases the shard pools (leaders and followers) and Redis. */
   close: () => Promise<void>;
 }
 
@@ -41,6 +48,10 @@ export interface QueryApiOptions {
   pollIntervalMs?: number;
   /** How long a follower that did not answer is left alone (default 2000 ms). */
   followerRetryMs?: number;
+  /** How often an open order stream reads its order again (default 200 ms). */
+  orderStreamPollMs?: number;
+  /** How often an open order stream sends a `: keep-alive` comment (default 15 s). */
+  orderStreamKeepAliveMs?: number;
 }
 
 /**
@@ -120,12 +131,19 @@ export function createQueryApi(
     check: () => pool.query('select 1'),
   }));
 
+  const orderStreams = new OrderStreams({
+    pollMs: options.orderStreamPollMs ?? 200,
+    keepAliveMs: options.orderStreamKeepAliveMs ?? 15_000,
+    logger,
+  });
+
   const routes = Router();
   routes.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
   });
   routes.use(catalogueRoutes(ctx));
   routes.use(orderRoutes(ctx));
+  routes.use(orderStreamRoutes(ctx, orderStreams));
 
   // As lib/http/app.ts, with a health check that tells required from optional dependencies.
   const app = express();
@@ -138,7 +156,9 @@ export function createQueryApi(
 
   return {
     app,
+    orderStreams,
     close: async () => {
+      orderStreams.endAll();
       await Promise.all([
         redis.quit().catch(() => redis.disconnect()),
         ...leaders.map((pool) => pool.end()),

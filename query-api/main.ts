@@ -11,7 +11,10 @@ runEntrypoint(async () => {
   const http = await listen(queryApi.app, config.http.host, config.http.queryApiPort);
   logger.info({ url: http.url }, 'query-api listening');
   stopOnSignals(logger, async () => {
-    await http.close();
+    // Stop accepting first, then end the open order streams: server.close() waits for them.
+    const stopped = http.close();
+    queryApi.orderStreams.endAll();
+    await stopped;
     await queryApi.close();
   });
 });

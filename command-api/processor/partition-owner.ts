@@ -2,8 +2,14 @@ import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Message, Rejection } from '../../domain/decider';
 import { inTransaction, type Transaction } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
-import { decodeCommand, decodeEvent, encodeEvent, uuidv7 } from '../../schemas/codec';
-import type { AggregateKind } from './aggregate-kind';
+import {
+  decodeCommand,
+  decodeEvent,
+  encodeCommand,
+  encodeEvent,
+  uuidv7,
+} from '../../schemas/codec';
+import type { AggregateKind, FollowUpCommand } from './aggregate-kind';
 import { COMMAND_HEADERS, headerValue } from './command-headers';
 import { PartitionState, PendingChanges } from './partition-state';
 import { partitionOf } from './partitioning';
@@ -41,6 +47,7 @@ interface DecidedCommand {
   context: CommandContext;
   reply: CommandReply;
   events: DecidedEvent[];
+  followUps?: FollowUpCommand[];
 }
 
 /**
@@ -155,6 +162,7 @@ export class PartitionOwner<S> {
           value: encodeReply(reply),
         })),
       });
+      await this.sendFollowUps(tx, decided);
       await tx.sendOffsets({
         consumerGroupId: this.options.consumerGroupId,
         topics: [
@@ -166,6 +174,32 @@ export class PartitionOwner<S> {
       });
     });
     pending.applyTo(this.state);
+  }
+
+  private async sendFollowUps(tx: Transaction, decided: DecidedCommand[]): Promise<void> {
+    const issuedAt = new Date().toISOString();
+    const byTopic = new Map<
+      string,
+      { key: string; value: Buffer; headers: Record<string, string> }[]
+    >();
+    for (const { context, followUps } of decided) {
+      for (const f of followUps ?? []) {
+        const { value, headers } = encodeCommand(f.command, {
+          commandId: f.commandId,
+          correlationId: context.correlationId,
+          actor: `service:${this.kind.name}-owner`,
+          issuedAt,
+        });
+        const messages = byTopic.get(f.topic) ?? [];
+        messages.push({
+          key: f.aggregateId,
+          value,
+          headers: { ...headers, [COMMAND_HEADERS.requestHash]: f.commandId },
+        });
+        byTopic.set(f.topic, messages);
+      }
+    }
+    for (const [topic, messages] of byTopic) await tx.send({ topic, messages });
   }
 
   /** Appends every decided event and writes each one's log position into its reply. */
@@ -257,6 +291,7 @@ export class PartitionOwner<S> {
       });
     } else {
       result = this.decide(context, command, aggregateId, pending);
+      result.followUps = this.kind.followUps?.(command, result.reply, message.headers) ?? [];
     }
     pending.remember(result.reply);
     return result;

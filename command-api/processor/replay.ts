@@ -19,6 +19,8 @@ export async function replayPartitions(
   targets: PartitionRef[],
   onMessage: (ref: PartitionRef, message: KafkaMessage) => void,
   heartbeat: () => Promise<void> = async () => undefined,
+  /** Stop before this offset, per `topic#partition` key (default: the log's end). */
+  until?: Map<string, bigint>,
 ): Promise<number> {
   const key = (topic: string, partition: number) => `${topic}#${partition}`;
   const admin = kafka.admin();
@@ -28,8 +30,9 @@ export async function replayPartitions(
     for (const topic of new Set(targets.map((t) => t.topic))) {
       for (const { partition, high, low } of await logEndOffsets(admin, topic)) {
         const wanted = targets.some((t) => t.topic === topic && t.partition === partition);
-        if (wanted && BigInt(high) > BigInt(low))
-          remaining.set(key(topic, partition), BigInt(high) - 1n);
+        const end = until?.get(key(topic, partition)) ?? BigInt(high);
+        const last = (end < BigInt(high) ? end : BigInt(high)) - 1n;
+        if (wanted && last >= BigInt(low)) remaining.set(key(topic, partition), last);
       }
     }
   } finally {
@@ -71,7 +74,9 @@ export async function replayPartitions(
                 pause();
                 return;
               }
+              const last = remaining.get(key(batch.topic, batch.partition)) ?? -1n;
               for (const message of batch.messages) {
+                if (BigInt(message.offset) > last) break;
                 onMessage({ topic: batch.topic, partition: batch.partition }, message);
                 count += 1;
               }

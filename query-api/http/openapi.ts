@@ -1,5 +1,7 @@
 /** The query API's OpenAPI 3.1 document, served at GET /openapi.json (a test checks it matches the routes). */
 
+import { ORDER_PROGRESS } from './shapes';
+
 const problem = { $ref: '#/components/responses/Problem' };
 const json = (schema: object) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -57,6 +59,9 @@ const read = (
     },
   },
 });
+
+const progressDescription =
+  'Where order fulfilment (reserve stock for every line, authorize payment, confirm) is with the order, as the read model shows it: pending_stock while the order is pending and some line’s stock is not reserved yet; pending_payment while it is pending and every line is reserved (payment is next); otherwise the status itself (confirmed, cancelled — see cancelReason —, shipped, delivered, returned). Everything but pending_stock and pending_payment is settled.';
 
 const page = (item: string) => ({
   type: 'object',
@@ -145,6 +150,50 @@ export const openApiDocument = {
         [pathId('id', 'Order id')],
         ['404'],
       ),
+    },
+    '/orders/{id}/stream': {
+      get: {
+        summary:
+          'The order’s status and progress as Server-Sent Events, until it settles (a customer: only its own; another’s is 404)',
+        description:
+          'The first read is an ordinary read (auth, ownership and X-Consistency-Token as GET /orders/{id}): an unknown or foreign order, a bad token or a token not reached answer a problem before the stream starts. Then `event: status` with an OrderStatusEvent as `data` and the order version as `id`, at once and again each time status, progress or cancelReason change (the read model is read every 200 ms); after the event of a settled order (confirmed, cancelled, shipped, delivered, returned) the stream ends. A `: keep-alive` comment line comes every 15 s. The stream also ends when the server shuts down (reconnect).',
+        security: [{ bearer: [] }],
+        parameters: [
+          pathId('id', 'Order id'),
+          consistencyToken,
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            description:
+              'Sent by a reconnecting EventSource: when it is the version of a settled order, the answer is 204 (stop reconnecting)',
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'The event stream, e.g. `id: 3` / `event: status` / `data: {"orderId":"o-1","status":"pending","progress":"pending_payment","cancelReason":null}` then a blank line',
+            headers: {
+              ...readFrom,
+              'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
+            },
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '204': {
+            description:
+              'The order is settled and Last-Event-ID is its version: the client has seen its last event',
+          },
+          '400': problem,
+          '401': problem,
+          '404': problem,
+          '503': {
+            description:
+              'The consistency token was not reached within CONSISTENCY_WAIT_MS, a store is not answering, or the server is shutting down (Retry-After: 1)',
+            ...problem,
+          },
+        },
+      },
     },
     '/customers/{id}/orders': {
       get: read(
@@ -270,6 +319,7 @@ export const openApiDocument = {
           status: {
             enum: ['pending', 'confirmed', 'shipped', 'delivered', 'returned', 'cancelled'],
           },
+          progress: { enum: ORDER_PROGRESS, description: progressDescription },
           total: ref('Money'),
           paymentId: { type: ['string', 'null'] },
           trackingNumber: { type: ['string', 'null'] },
@@ -302,6 +352,19 @@ export const openApiDocument = {
             },
           },
         ],
+      },
+      OrderStatusEvent: {
+        type: 'object',
+        description: 'The data of an `event: status` of GET /orders/{id}/stream',
+        required: ['orderId', 'status', 'progress', 'cancelReason'],
+        properties: {
+          orderId: { type: 'string' },
+          status: {
+            enum: ['pending', 'confirmed', 'shipped', 'delivered', 'returned', 'cancelled'],
+          },
+          progress: { enum: ORDER_PROGRESS, description: progressDescription },
+          cancelReason: { type: ['string', 'null'] },
+        },
       },
       HistoryEntry: {
         type: 'object',

@@ -12,9 +12,9 @@ import {
   historyJson,
   LINE_COLUMNS,
   type LineRow,
-  ORDER_COLUMNS,
   ORDER_STATUSES,
   type OrderRow,
+  orderColumns,
   orderJson,
   orderWithLinesJson,
 } from './shapes';
@@ -28,7 +28,7 @@ const customerOrdersQuery = z.strictObject({
 });
 
 /** Unknown, or another customer's: the same answer, so a customer learns nothing of others. */
-function orderNotFound(res: Response, orderId: string): void {
+export function orderNotFound(res: Response, orderId: string): void {
   sendProblem(res, {
     type: 'urn:orderstream:problem:order_not_found',
     title: 'Not Found',
@@ -55,7 +55,7 @@ export function orderRoutes(ctx: QueryContext): Router {
       async (db, schema) => {
         const s = escapeIdentifier(schema);
         const { rows } = await db.query<OrderRow & LineRow>(
-          `select ${ORDER_COLUMNS}, ${LINE_COLUMNS}
+          `select ${orderColumns(s)}, ${LINE_COLUMNS}
              from ${s}.orders o
              left join ${s}.order_lines l on l.order_id = o.order_id
             where o.order_id = $1
@@ -133,9 +133,10 @@ export function orderRoutes(ctx: QueryContext): Router {
             `(o.placed_at, o.order_id) < (${param(query.cursor.placedAt)}::timestamptz, ${param(query.cursor.orderId)}::text)`,
           );
         }
+        const s = escapeIdentifier(schema);
         const { rows } = await db.query<OrderRow>(
-          `select ${ORDER_COLUMNS}
-             from ${escapeIdentifier(schema)}.orders o
+          `select ${orderColumns(s)}
+             from ${s}.orders o
             where ${where.join(' and ')}
             order by o.placed_at desc, o.order_id desc
             limit ${param(query.limit + 1)}`,

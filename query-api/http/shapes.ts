@@ -65,11 +65,67 @@ export const ORDER_STATUSES = [
   'cancelled',
 ] as const;
 
-/** The columns of `orders` (alias `o`), with the exact placed-at for keyset cursors. */
-export const ORDER_COLUMNS = `o.order_id, o.customer_id, o.status, o.total_amount::text as total_amount,
+/**
+ * Where the fulfilment saga (DESIGN §6) is with an order, as the read model shows it:
+ * `pending_stock` (pending, some line's stock not reserved yet), `pending_payment` (pending,
+ * every line reserved: payment next), else the status itself. Everything but the two pending
+ * steps is settled: the saga is done with the order.
+ */
+export const ORDER_PROGRESS = [
+  'pending_stock',
+  'pending_payment',
+  'confirmed',
+  'cancelled',
+  'shipped',
+  'delivered',
+  'returned',
+] as const;
+
+export type OrderProgress = (typeof ORDER_PROGRESS)[number];
+
+const SETTLED = [
+  'confirmed',
+  'cancelled',
+  'shipped',
+  'delivered',
+  'returned',
+] as const satisfies readonly OrderProgress[];
+
+type SettledProgress = (typeof SETTLED)[number];
+
+function isSettledStatus(status: string): status is SettledProgress {
+  return (SETTLED as readonly string[]).includes(status);
+}
+
+/** The progress of an order in `status` whose lines are all reserved (`linesReserved`) or not. */
+export function orderProgress(status: string, linesReserved: boolean): OrderProgress {
+  if (status === 'pending') return linesReserved ? 'pending_payment' : 'pending_stock';
+  if (isSettledStatus(status)) return status;
+  throw new Error(`order status ${JSON.stringify(status)} is none the read model knows`);
+}
+
+/** Is the saga done with the order (nothing will change its progress on its own)? */
+export const isSettled = (progress: OrderProgress): boolean => isSettledStatus(progress);
+
+/**
+ * `lines_reserved`: no line of the order (alias `o`) waits for its stock, one indexed
+ * `not exists` per order (no N+1 queries for a list). `s` is the escaped generation schema.
+ */
+export const linesReservedColumn = (s: string): string =>
+  `not exists (select 1 from ${s}.order_lines r
+                where r.order_id = o.order_id and not r.stock_reserved) as lines_reserved`;
+
+/**
+ * The columns of `orders` (alias `o`) in the escaped generation schema `s`, with the exact
+ * placed-at for keyset cursors and whether every line is reserved (for `progress`).
+ */
+export const orderColumns = (
+  s: string,
+) => `o.order_id, o.customer_id, o.status, o.total_amount::text as total_amount,
   o.currency, o.payment_id, o.tracking_number, o.cancel_reason, o.return_reason, o.version,
   o.placed_at, o.updated_at,
-  to_char(o.placed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as placed_at_exact`;
+  to_char(o.placed_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as placed_at_exact,
+  ${linesReservedColumn(s)}`;
 
 export interface OrderRow {
   order_id: string;
@@ -85,6 +141,7 @@ export interface OrderRow {
   placed_at: Date;
   updated_at: Date;
   placed_at_exact: string;
+  lines_reserved: boolean;
 }
 
 /** The columns of `order_lines` (alias `l`), null when an order has none (left join). */
@@ -105,6 +162,7 @@ export function orderJson(row: OrderRow) {
     orderId: row.order_id,
     customerId: row.customer_id,
     status: row.status,
+    progress: orderProgress(row.status, row.lines_reserved),
     total: { amount: amount(row.total_amount), currency: row.currency } satisfies Money,
     paymentId: row.payment_id,
     trackingNumber: row.tracking_number,
@@ -169,4 +227,29 @@ export function historyJson(rows: readonly HistoryRow[]) {
           },
         ],
   );
+}
+
+// ---- order status stream ----
+
+/** What `GET /orders/{id}/stream` reads on every poll (`o` in the escaped schema `s`). */
+export const orderStatusColumns = (s: string): string =>
+  `o.order_id, o.customer_id, o.status, o.cancel_reason, o.version, ${linesReservedColumn(s)}`;
+
+export interface OrderStatusRow {
+  order_id: string;
+  customer_id: string;
+  status: string;
+  cancel_reason: string | null;
+  version: number;
+  lines_reserved: boolean;
+}
+
+/** The data of a `status` event of the order stream. */
+export function orderStatusJson(row: OrderStatusRow) {
+  return {
+    orderId: row.order_id,
+    status: row.status,
+    progress: orderProgress(row.status, row.lines_reserved),
+    cancelReason: row.cancel_reason,
+  };
 }

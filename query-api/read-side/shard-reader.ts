@@ -99,6 +99,24 @@ export class ShardReader {
     }
   }
 
+  /**
+   * Runs `query` on the leader of `shard` in the generation readers use: one query (the
+   * generation pointer is cached), no follower, no consistency wait. For polling what an
+   * earlier `read` found (the order stream); the leader is where changes show first.
+   */
+  async readLeader<T>(shard: number, query: ShardQuery<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const generation = await this.options.generation.get(attempt > 0);
+      try {
+        return await query(this.leader(shard), schemaFor(generation), shard);
+      } catch (err) {
+        // As in read: a switch dropped the generation under the poll; once more on the new one.
+        if (attempt === 0 && isMissingRelation(err)) continue;
+        throw err;
+      }
+    }
+  }
+
   private leader(shard: number): Pool {
     const pool = this.options.leaders[shard];
     if (!pool) throw new RangeError(`no shard ${shard}`);

@@ -50,7 +50,11 @@ describe('npm start', () => {
   });
 
   it('starts a broker and every service with /health/ready answering 200; Ctrl-C leaves no process behind', async () => {
-    const ports = { command: await freePort(), query: await freePort() };
+    const ports = {
+      command: await freePort(),
+      query: await freePort(),
+      gateway: await freePort(),
+    };
     // A broker of its own, so this run shows npm start bringing the infrastructure up and down.
     infra = {
       ORDERSTREAM_STATE_DIR: stateDir,
@@ -66,6 +70,7 @@ describe('npm start', () => {
         ...infra,
         COMMAND_API_PORT: String(ports.command),
         QUERY_API_PORT: String(ports.query),
+        PAYMENT_GATEWAY_PORT: String(ports.gateway),
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -75,8 +80,11 @@ describe('npm start', () => {
       const output = await waitForOutput(child, /press Ctrl-C to stop/, 90_000);
       expect(output).toMatch(new RegExp(`command-api +http://127.0.0.1:${ports.command} +ready`));
       expect(output).toMatch(new RegExp(`query-api +http://127.0.0.1:${ports.query} +ready`));
+      expect(output).toMatch(
+        new RegExp(`payment-gateway +http://127.0.0.1:${ports.gateway} +ready`),
+      );
       expect(output).toMatch(/projectors +running/);
-      for (const port of [ports.command, ports.query]) {
+      for (const port of [ports.command, ports.query, ports.gateway]) {
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
         expect(res.status).toBe(200);
       }
@@ -97,6 +105,7 @@ describe('npm start', () => {
       // The broker runs in its own session (so Ctrl-C cannot half-kill it); npm start stopped it.
       expect(() => process.kill(brokerPid, 0)).toThrow();
       await expect(fetch(`http://127.0.0.1:${ports.query}/health/live`)).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${ports.gateway}/health/live`)).rejects.toThrow();
     } finally {
       if (processGroup(pgid).length > 0) process.kill(-pgid, 'SIGKILL');
     }

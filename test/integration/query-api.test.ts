@@ -194,6 +194,43 @@ const bobOrder: OrderFixture = {
   lines: [{ productId: someProduct.productId, quantity: 1, price: 100 }],
 };
 
+/** One order per progress value, in the listing's order (newest first). */
+const CAROL = `carol-${hex}`;
+const progressCases: [string, Partial<OrderFixture>][] = [
+  [
+    'pending_stock',
+    {
+      status: 'pending',
+      lines: [
+        { productId: someProduct.productId, quantity: 1, price: 100, reserved: true },
+        { productId: `qp-${hex}-a`, quantity: 1, price: 300, reserved: false },
+      ],
+    },
+  ],
+  [
+    'pending_payment',
+    {
+      status: 'pending',
+      lines: [
+        { productId: someProduct.productId, quantity: 1, price: 100, reserved: true },
+        { productId: `qp-${hex}-a`, quantity: 1, price: 300, reserved: true },
+      ],
+    },
+  ],
+  ['confirmed', { status: 'confirmed', paymentId: 'pay-c' }],
+  ['cancelled', { status: 'cancelled', cancelReason: 'payment declined' }],
+  ['shipped', { status: 'shipped', paymentId: 'pay-s', trackingNumber: 'TRK-C' }],
+  ['delivered', { status: 'delivered', paymentId: 'pay-d', trackingNumber: 'TRK-D' }],
+  ['returned', { status: 'returned', paymentId: 'pay-r', returnReason: 'too small' }],
+];
+const carolOrders: OrderFixture[] = progressCases.map(([progress, o], i) => ({
+  orderId: `o-${hex}-carol-${progress}`,
+  customerId: CAROL,
+  placedAt: `2025-04-0${9 - i}T08:00:00Z`,
+  lines: [{ productId: someProduct.productId, quantity: 1, price: 100, reserved: true }],
+  ...o,
+}));
+
 const tokenOf = (...positions: [string, number, number | string][]) =>
   encodeConsistencyToken(
     positions.map(
@@ -231,7 +268,7 @@ describe('query API over the run’s shard databases and Redis', () => {
     await switchGeneration(leaders[0] as Pool, G, PROJECTION);
     model = new ReadModelFixture(leaders, ring, G);
     for (const p of products) await model.product(p);
-    for (const o of [...aliceOrders, bobOrder]) await model.order(o);
+    for (const o of [...aliceOrders, bobOrder, ...carolOrders]) await model.order(o);
     await model.checkpointAll(EVENT_TOPICS, PARTITIONS, APPLIED);
 
     followerUrls = await createDatabases(baseConfig.postgres.adminUrl, followerNames);
@@ -453,6 +490,7 @@ describe('query API over the run’s shard databases and Redis', () => {
         orderId: order4a.orderId,
         customerId: ALICE,
         status: 'shipped',
+        progress: 'shipped',
         total: { amount: 600, currency: 'EUR' },
         paymentId: null,
         trackingNumber: 'TRK-1',
@@ -479,6 +517,46 @@ describe('query API over the run’s shard databases and Redis', () => {
         ],
       });
       expect((await get(`/orders/${bobOrder.orderId}`, bob)).status).toBe(200);
+    });
+
+    it.each(
+      progressCases.map(([progress], i) => [progress, carolOrders[i] as OrderFixture] as const),
+    )('answers progress %s for the order and in the customer’s list', async (progress, order) => {
+      const one = await get(`/orders/${order.orderId}`);
+      expect(one.status).toBe(200);
+      expect(one.body).toMatchObject({
+        orderId: order.orderId,
+        status: order.status,
+        progress,
+        cancelReason: order.cancelReason ?? null,
+      });
+      const list = await get(`/customers/${CAROL}/orders?limit=100`);
+      const items = list.body.items as Record<string, unknown>[];
+      expect(items.find((o) => o.orderId === order.orderId)).toMatchObject({
+        status: order.status,
+        progress,
+      });
+    });
+
+    it('answers the progress of every order of a page from its lines, filtered or not', async () => {
+      const carol = await tokenFor('customer', CAROL);
+      const all = await get(`/customers/${CAROL}/orders?limit=3`, carol);
+      expect(all.status).toBe(200);
+      expect((all.body.items as Record<string, unknown>[]).map((o) => o.progress)).toEqual([
+        'pending_stock',
+        'pending_payment',
+        'confirmed',
+      ]);
+      const pending = await get(`/customers/${CAROL}/orders?status=pending`);
+      expect((pending.body.items as Record<string, unknown>[]).map((o) => o.progress)).toEqual([
+        'pending_stock',
+        'pending_payment',
+      ]);
+      // The fixtures' default: line 0 reserved, and Alice's pending order has only that one.
+      const alices = await get(`/customers/${ALICE}/orders?status=pending`, alice);
+      expect(alices.body.items).toEqual([
+        expect.objectContaining({ orderId: `o-${hex}-5`, progress: 'pending_payment' }),
+      ]);
     });
 
     it('answers the history in aggregate-version order', async () => {
@@ -577,6 +655,7 @@ describe('query API over the run’s shard databases and Redis', () => {
         '/categories',
         `/orders/${bobOrder.orderId}`,
         `/orders/${bobOrder.orderId}/history`,
+        `/orders/${bobOrder.orderId}/stream`,
         `/customers/${BOB}/orders`,
       ]) {
         const res = await call(main.url, 'GET', path);

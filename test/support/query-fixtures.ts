@@ -32,10 +32,12 @@ export interface OrderFixture {
   status?: string;
   /** Exact, to the microsecond: `2025-03-01T10:00:00.123456Z`. */
   placedAt: string;
-  lines: { productId: string; quantity: number; price: number }[];
+  /** `reserved`: the line's stock_reserved (default: only line 0 is reserved). */
+  lines: { productId: string; quantity: number; price: number; reserved?: boolean }[];
   paymentId?: string | null;
   trackingNumber?: string | null;
   cancelReason?: string | null;
+  returnReason?: string | null;
   /** Event types of the order's history, in aggregate-version order (1, 2, …). */
   history?: string[];
 }
@@ -90,8 +92,9 @@ export class ReadModelFixture {
     const total = o.lines.reduce((sum, l) => sum + l.quantity * l.price, 0);
     await db.query(
       `insert into ${this.schema}.orders (order_id, customer_id, status, total_amount, currency,
-         payment_id, tracking_number, cancel_reason, version, placed_at, updated_at)
-       values ($1, $2, $3, $4, 'EUR', $5, $6, $7, $8, $9, $9)`,
+         payment_id, tracking_number, cancel_reason, return_reason, version, placed_at,
+         updated_at)
+       values ($1, $2, $3, $4, 'EUR', $5, $6, $7, $8, $9, $10, $10)`,
       [
         o.orderId,
         o.customerId,
@@ -100,6 +103,7 @@ export class ReadModelFixture {
         o.paymentId ?? null,
         o.trackingNumber ?? null,
         o.cancelReason ?? null,
+        o.returnReason ?? null,
         history.length,
         o.placedAt,
       ],
@@ -109,7 +113,14 @@ export class ReadModelFixture {
         `insert into ${this.schema}.order_lines (order_id, line_no, product_id, quantity,
            unit_price_amount, currency, stock_reserved)
          values ($1, $2, $3, $4, $5, 'EUR', $6)`,
-        [o.orderId, lineNo, line.productId, line.quantity, line.price, lineNo === 0],
+        [
+          o.orderId,
+          lineNo,
+          line.productId,
+          line.quantity,
+          line.price,
+          line.reserved ?? lineNo === 0,
+        ],
       );
     }
     // Written newest first, so a reader must sort by aggregate version itself.
@@ -129,6 +140,40 @@ export class ReadModelFixture {
         ],
       );
     }
+  }
+
+  /**
+   * Changes an order as the projector would for one more event: marks lines reserved and/or
+   * sets the status (and cancel reason), and moves `version` on by one. The new version.
+   */
+  async updateOrder(
+    o: Pick<OrderFixture, 'orderId' | 'customerId'>,
+    change: { reserveLines?: number[]; status?: string; cancelReason?: string | null },
+  ): Promise<number> {
+    // One statement, so a reader sees the whole change (with its version) or none of it.
+    const { rows } = await this.pool(this.ring.shardFor(o.customerId)).query<{
+      version: number;
+    }>(
+      `with reserved as (
+         update ${this.schema}.order_lines set stock_reserved = true
+          where order_id = $1 and line_no = any($5::int[]))
+       update ${this.schema}.orders
+          set status = coalesce($2, status),
+              cancel_reason = case when $3::boolean then $4 else cancel_reason end,
+              version = version + 1, updated_at = now()
+        where order_id = $1
+       returning version`,
+      [
+        o.orderId,
+        change.status ?? null,
+        change.cancelReason !== undefined,
+        change.cancelReason ?? null,
+        change.reserveLines ?? [],
+      ],
+    );
+    const version = rows[0]?.version;
+    if (version === undefined) throw new Error(`no order ${o.orderId}`);
+    return version;
   }
 
   /** Sets the checkpoint of `topic`/`partition` to `offset` on `shards` (default: all). */

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import { replayPartitions } from '../command-api/processor/replay';
+import type { Config } from '../lib/config';
+import { loadConfig } from '../lib/config';
+import { OperatorError } from '../lib/errors';
+import { createKafka, inTransaction } from '../lib/kafka';
+import { topicNames } from '../lib/topics';
+import {
+  DLQ_HEADERS,
+  decodePaymentRequest,
+  encodePaymentRequest,
+  headerString,
+  type PaymentRequest,
+  RETRY_HEADERS,
+} from '../sagas/payment-request';
+
+export interface DeadLetter {
+  id: string;
+  partition: number;
+  offset: string;
+  request: PaymentRequest;
+  error: string;
+  attempts: number;
+  failedAt: string;
+}
+
+/**
+ * The saga's dead letters still waiting for a decision: every entry of the dead-letter topic
+ * minus those a later resolution record (redriven or discarded) settled.
+ */
+export async function openDeadLetters(config: Config): Promise<DeadLetter[]> {
+  const topic = topicNames(config.topics).sagaDeadLetter;
+  const entries = new Map<string, DeadLetter>();
+  const resolved = new Set<string>();
+  await replayPartitions(
+    createKafka(config),
+    `${config.topics.prefix}.cli.dlq`,
+    Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
+    ({ partition }, message) => {
+      const id = headerString(message.headers, DLQ_HEADERS.id);
+      if (!id) return;
+      if (headerString(message.headers, DLQ_HEADERS.resolution)) {
+        resolved.add(id);
+        return;
+      }
+      entries.set(id, {
+        id,
+        partition,
+        offset: message.offset,
+        request: decodePaymentRequest(message.value),
+        error: headerString(message.headers, DLQ_HEADERS.error) ?? '',
+        attempts: Number(headerString(message.headers, DLQ_HEADERS.attempts) ?? 0),
+        failedAt: headerString(message.headers, DLQ_HEADERS.failedAt) ?? '',
+      });
+    },
+  );
+  return [...entries.values()].filter((e) => !resolved.has(e.id));
+}
+
+/** Records `resolution` for `letters`, and with `redrive` puts their payment calls back into the saga (attempt 1). */
+export async function resolveDeadLetters(
+  config: Config,
+  letters: DeadLetter[],
+  resolution: 'redriven' | 'discarded',
+): Promise<void> {
+  if (letters.length === 0) return;
+  const names = topicNames(config.topics);
+  const producer = createKafka(config).producer({
+    transactionalId: `${config.topics.prefix}.cli.dlq.${randomUUID()}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    await inTransaction(producer, async (tx) => {
+      if (resolution === 'redriven') {
+        await tx.send({
+          topic: names.sagaRetries[0] as string,
+          messages: letters.map((l) => ({
+            key: l.request.orderId,
+            value: encodePaymentRequest({ ...l.request, attempt: 1 }),
+            headers: {
+              [RETRY_HEADERS.notBefore]: String(Date.now()),
+              [RETRY_HEADERS.lastError]: `redriven from the dead-letter queue: ${l.error}`,
+            },
+          })),
+        });
+      }
+      await tx.send({
+        topic: names.sagaDeadLetter,
+        messages: letters.map((l) => ({
+          key: l.request.orderId,
+          value: null,
+          headers: { [DLQ_HEADERS.id]: l.id, [DLQ_HEADERS.resolution]: resolution },
+        })),
+      });
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** `orderstream dlq list | redrive <id|--all> | discard <id>`. */
+export function registerDlqCommands(program: Command): void {
+  const dlq = program
+    .command('dlq')
+    .description("the saga's dead-letter queue: payment calls that failed past the last retry");
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+
+  dlq
+    .command('list')
+    .description('what, why, when and after how many attempts; ends with the depth')
+    .action(async () => {
+      const letters = await openDeadLetters(loadConfig());
+      for (const l of letters) {
+        say(
+          `${l.id}  ${l.request.kind} order ${l.request.orderId}  failed ${l.failedAt} after ${l.attempts} attempts: ${l.error}`,
+        );
+      }
+      say(`dead letters: ${letters.length}`);
+    });
+
+  dlq
+    .command('redrive [id]')
+    .description('put a dead letter (or --all) back into the saga, attempts starting over')
+    .option('--all', 'every open dead letter')
+    .action(async (id: string | undefined, options: { all?: boolean }) => {
+      const config = loadConfig();
+      const letters = await pick(config, id, options.all);
+      await resolveDeadLetters(config, letters, 'redriven');
+      say(`redriven: ${letters.length}`);
+    });
+
+  dlq
+    .command('discard <id>')
+    .description('give up on a dead letter for good')
+    .action(async (id: string) => {
+      const config = loadConfig();
+      const letters = await pick(config, id, false);
+      await resolveDeadLetters(config, letters, 'discarded');
+      say(`discarded: ${letters.length}`);
+    });
+}
+
+async function pick(
+  config: Config,
+  id: string | undefined,
+  all: boolean | undefined,
+): Promise<DeadLetter[]> {
+  if (!id && !all)
+    throw new OperatorError('name a dead letter id (see `orderstream dlq list`) or pass --all');
+  const open = await openDeadLetters(config);
+  if (all) return open;
+  const found = open.filter((l) => l.id === id);
+  if (found.length === 0)
+    throw new OperatorError(`no open dead letter ${id}: see \`orderstream dlq list\``);
+  return found;
+}

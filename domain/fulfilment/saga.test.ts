@@ -1,0 +1,850 @@
+import type { Money } from '../money';
+import type { CancelOrder, OrderCommand, OrderLine } from '../order/commands';
+import { orderDecider } from '../order/decider';
+import type { OrderEvent, OrderPlaced } from '../order/events';
+import { evolveOrder, initialOrderState, type OrderState } from '../order/state';
+import { productDecider } from '../product/decider';
+import { initialProductState, type ProductState } from '../product/state';
+import { deepFreeze, fold } from '../test-kit';
+import {
+  type AuthorizePaymentAction,
+  cancelCommandId,
+  confirmCommandId,
+  deadlineCommandId,
+  type FulfilmentAction,
+  type OrderCommandAction,
+  type ProductCommandAction,
+  paymentIdempotencyKey,
+  paymentOutcomeCommandId,
+  recordPaymentOutcome,
+  refundIdempotencyKey,
+  refundPayment,
+  releaseCommandId,
+  reserveCommandId,
+} from './actions';
+import {
+  fulfilmentProgress,
+  isSettled,
+  overdueOrders,
+  reactToOrderEvent,
+  type TrackedOrder,
+} from './saga';
+
+const orderId = 'o-1';
+const customerId = 'c-1';
+const T0 = Date.UTC(2025, 0, 1, 12);
+const DEADLINE = 15 * 60_000;
+
+const eur = (amount: number): Money => ({ amount, currency: 'EUR' });
+const line = (productId: string, quantity: number, amount: number): OrderLine => ({
+  productId,
+  quantity,
+  unitPrice: eur(amount),
+});
+
+// ---- events ----
+
+const lines = [line('p-1', 2, 500), line('p-2', 1, 1000), line('p-3', 3, 100)];
+const placed: OrderPlaced = {
+  type: 'OrderPlaced',
+  orderId,
+  customerId,
+  lines,
+  total: eur(2300),
+};
+const stockReserved = (productId: string): OrderEvent => ({
+  type: 'OrderStockReserved',
+  orderId,
+  customerId,
+  productId,
+});
+const stockRejected = (productId: string, reason: string): OrderEvent => ({
+  type: 'OrderStockRejected',
+  orderId,
+  customerId,
+  productId,
+  reason,
+});
+const authorized: OrderEvent = {
+  type: 'OrderPaymentAuthorized',
+  orderId,
+  customerId,
+  paymentId: 'pay-77',
+  amount: eur(2300),
+};
+const paymentFailed: OrderEvent = {
+  type: 'OrderPaymentFailed',
+  orderId,
+  customerId,
+  reason: 'card declined',
+};
+const confirmed: OrderEvent = { type: 'OrderConfirmed', orderId, customerId };
+const shipped: OrderEvent = { type: 'OrderShipped', orderId, customerId, trackingNumber: null };
+const delivered: OrderEvent = { type: 'OrderDelivered', orderId, customerId };
+const returned: OrderEvent = { type: 'OrderReturned', orderId, customerId, reason: 'broken' };
+const cancelled = (reason: string): OrderEvent => ({
+  type: 'OrderCancelled',
+  orderId,
+  customerId,
+  reason,
+});
+const allReserved = [stockReserved('p-1'), stockReserved('p-2'), stockReserved('p-3')];
+
+// ---- expected actions, ids spelled out ----
+
+const reserve = (productId: string, quantity: number): FulfilmentAction => ({
+  kind: 'command',
+  aggregate: 'product',
+  command: { type: 'ReserveStock', productId, orderId, quantity },
+  commandId: `saga:o-1:reserve:${productId}`,
+  notifyOrder: true,
+});
+const release = (productId: string): FulfilmentAction => ({
+  kind: 'command',
+  aggregate: 'product',
+  command: { type: 'ReleaseReservation', productId, orderId },
+  commandId: `saga:o-1:release:${productId}`,
+});
+const releaseAll = [release('p-1'), release('p-2'), release('p-3')];
+const authorize: FulfilmentAction = {
+  kind: 'authorize-payment',
+  orderId,
+  customerId,
+  amount: eur(2300),
+  idempotencyKey: 'pay:o-1',
+  attempt: 1,
+};
+const confirm: FulfilmentAction = {
+  kind: 'command',
+  aggregate: 'order',
+  command: { type: 'ConfirmOrder', orderId },
+  commandId: 'saga:o-1:confirm',
+};
+const cancel = (reason: string, commandId = 'saga:o-1:cancel'): FulfilmentAction => ({
+  kind: 'command',
+  aggregate: 'order',
+  command: { type: 'CancelOrder', orderId, reason },
+  commandId,
+});
+const deadlineCancel = cancel('deadline passed: not settled within 900 s', 'saga:o-1:deadline');
+const refund: FulfilmentAction = {
+  kind: 'refund-payment',
+  orderId,
+  paymentId: 'pay-77',
+  idempotencyKey: 'refund:o-1',
+};
+
+// ---- given/when/then ----
+
+interface Timing {
+  /** When the event was recorded; defaults to T0. */
+  occurredAt?: number;
+  /** The saga's clock; defaults to a minute after T0. */
+  now?: number;
+}
+
+/** `given(history).when(event, timing).then(actions)`: the saga's reaction to `event` after the
+ *  order's `history`, states built by the order decider's evolve (frozen, so nothing mutates). */
+function given(history: readonly OrderEvent[]) {
+  return {
+    when(event: OrderEvent, { occurredAt = T0, now = T0 + 60_000 }: Timing = {}) {
+      const before = fold(orderDecider, history);
+      const after = deepFreeze(evolveOrder(before, event));
+      const input = deepFreeze({ before, after, event, occurredAt, now, deadlineMs: DEADLINE });
+      const actions = reactToOrderEvent(input);
+      return {
+        actions,
+        // biome-ignore lint/suspicious/noThenProperty: the given/when/then vocabulary; never awaited
+        then(expected: readonly FulfilmentAction[]): FulfilmentAction[] {
+          expect(actions).toStrictEqual(expected);
+          // Plain data (no undefined, no shared references to the frozen state).
+          expect(JSON.parse(JSON.stringify(actions))).toStrictEqual(actions);
+          return actions;
+        },
+      };
+    },
+  };
+}
+
+describe('order fulfilment saga: happy path', () => {
+  it('reserves every line, authorizes the total once all are reserved, then confirms', () => {
+    given([])
+      .when(placed)
+      .then([reserve('p-1', 2), reserve('p-2', 1), reserve('p-3', 3)]);
+    given([placed]).when(stockReserved('p-2')).then([]);
+    given([placed, stockReserved('p-2')])
+      .when(stockReserved('p-1'))
+      .then([]);
+    given([placed, stockReserved('p-2'), stockReserved('p-1')])
+      .when(stockReserved('p-3'))
+      .then([authorize]);
+    given([placed, ...allReserved])
+      .when(authorized)
+      .then([confirm]);
+    given([placed, ...allReserved, authorized])
+      .when(confirmed)
+      .then([]);
+  });
+
+  it('does nothing on shipment, delivery or return (returns are not refunded by the saga)', () => {
+    const history = [placed, ...allReserved, authorized, confirmed];
+    given(history).when(shipped).then([]);
+    given([...history, shipped])
+      .when(delivered)
+      .then([]);
+    given([...history, shipped, delivered])
+      .when(returned)
+      .then([]);
+  });
+
+  it('does not authorize again once the payment has an answer, or after a rejected line', () => {
+    const twoReserved = [placed, stockReserved('p-1'), stockReserved('p-2')];
+    given([...twoReserved, authorized])
+      .when(stockReserved('p-3'))
+      .then([]);
+    given([...twoReserved, paymentFailed])
+      .when(stockReserved('p-3'))
+      .then([]);
+    given([...twoReserved, stockRejected('p-3', 'only 0 units available, 3 requested')])
+      .when(stockReserved('p-3'))
+      .then([]);
+  });
+
+  it('authorizes a one-line order on its only reservation', () => {
+    const single: OrderPlaced = { ...placed, lines: [line('p-9', 4, 250)], total: eur(1000) };
+    given([single])
+      .when(stockReserved('p-9'))
+      .then([{ ...authorize, amount: eur(1000) }]);
+  });
+});
+
+describe('order fulfilment saga: stock rejected', () => {
+  it('cancels on the first rejection, with the product’s reason', () => {
+    given([placed, stockReserved('p-1')])
+      .when(stockRejected('p-2', 'only 0 units available, 1 requested'))
+      .then([cancel('out of stock: only 0 units available, 1 requested')]);
+  });
+
+  it('does nothing on a later rejection of another line', () => {
+    given([placed, stockRejected('p-2', 'only 0 units available, 1 requested')])
+      .when(stockRejected('p-3', 'product p-3 is discontinued'))
+      .then([]);
+  });
+
+  it('does nothing on a rejection recorded after the order left pending', () => {
+    // Not reachable through the decider (recording needs pending); the saga still stays quiet.
+    given([placed, cancelled('changed my mind')])
+      .when(stockRejected('p-2', 'only 0 units available, 1 requested'))
+      .then([]);
+  });
+});
+
+describe('order fulfilment saga: payment', () => {
+  it('cancels when the payment fails, with the gateway’s reason', () => {
+    given([placed, ...allReserved])
+      .when(paymentFailed)
+      .then([cancel('payment failed: card declined')]);
+  });
+});
+
+describe('order fulfilment saga: compensation on OrderCancelled', () => {
+  it('a customer cancelling after a reservation: releases every line, no refund', () => {
+    given([placed, stockReserved('p-1')])
+      .when(cancelled('changed my mind'))
+      .then(releaseAll);
+  });
+
+  it('cancelled after the payment was authorized: releases every line and refunds', () => {
+    given([placed, ...allReserved, authorized])
+      .when(cancelled('changed my mind'))
+      .then([...releaseAll, refund]);
+    given([placed, ...allReserved, authorized, confirmed])
+      .when(cancelled('changed my mind'))
+      .then([...releaseAll, refund]);
+  });
+
+  it('cancelled after the payment failed: releases, nothing to refund', () => {
+    given([placed, ...allReserved, paymentFailed])
+      .when(cancelled('payment failed: card declined'))
+      .then(releaseAll);
+  });
+});
+
+describe('order fulfilment saga: deadline', () => {
+  const late = { occurredAt: T0, now: T0 + DEADLINE + 1 };
+
+  it('cancels an OrderPlaced first seen past its deadline instead of reserving', () => {
+    given([]).when(placed, late).then([deadlineCancel]);
+  });
+
+  it('still reserves exactly at the deadline (strictly later cancels)', () => {
+    given([])
+      .when(placed, { occurredAt: T0, now: T0 + DEADLINE })
+      .then([reserve('p-1', 2), reserve('p-2', 1), reserve('p-3', 3)]);
+  });
+
+  it('says the deadline in seconds', () => {
+    const [action] = reactToOrderEvent({
+      before: initialOrderState,
+      after: evolveOrder(initialOrderState, placed),
+      event: placed,
+      occurredAt: T0,
+      now: T0 + 3_000,
+      deadlineMs: 1_500,
+    });
+    expect(action).toMatchObject({
+      command: { reason: 'deadline passed: not settled within 1.5 s' },
+    });
+  });
+
+  it('overdueOrders picks only pending orders past their deadline, in the order given', () => {
+    const stateOf = (id: string, events: readonly OrderEvent[]): OrderState =>
+      fold(
+        orderDecider,
+        events.map((event) => ({ ...event, orderId: id })),
+      );
+    const tracked = new Map<string, TrackedOrder>([
+      ['o-old', { state: stateOf('o-old', [placed]), placedAt: T0 - DEADLINE - 1 }],
+      ['o-fresh', { state: stateOf('o-fresh', [placed]), placedAt: T0 - DEADLINE }],
+      [
+        'o-paying',
+        { state: stateOf('o-paying', [placed, ...allReserved]), placedAt: T0 - 2 * DEADLINE },
+      ],
+      [
+        'o-confirmed',
+        {
+          state: stateOf('o-confirmed', [placed, ...allReserved, authorized, confirmed]),
+          placedAt: T0 - 2 * DEADLINE,
+        },
+      ],
+      [
+        'o-cancelled',
+        { state: stateOf('o-cancelled', [placed, cancelled('x')]), placedAt: T0 - 2 * DEADLINE },
+      ],
+      ['o-absent', { state: initialOrderState, placedAt: T0 - 2 * DEADLINE }],
+    ]);
+    const deadline = (id: string): OrderCommandAction => ({
+      kind: 'command',
+      aggregate: 'order',
+      command: {
+        type: 'CancelOrder',
+        orderId: id,
+        reason: 'deadline passed: not settled within 900 s',
+      },
+      commandId: `saga:${id}:deadline`,
+    });
+    expect(overdueOrders(tracked, T0, DEADLINE)).toStrictEqual([
+      deadline('o-old'),
+      deadline('o-paying'),
+    ]);
+    expect(overdueOrders(tracked, T0 - DEADLINE, DEADLINE)).toStrictEqual([]);
+    expect(overdueOrders([], T0, DEADLINE)).toStrictEqual([]);
+  });
+});
+
+describe('order fulfilment saga: determinism', () => {
+  const flow: OrderEvent[] = [placed, ...allReserved, authorized, confirmed];
+  const cancelledFlow: OrderEvent[] = [
+    placed,
+    ...allReserved,
+    authorized,
+    cancelled('changed my mind'),
+  ];
+
+  it('reacting again to the same event gives identical actions and ids', () => {
+    for (const events of [flow, cancelledFlow]) {
+      events.forEach((event, i) => {
+        const history = events.slice(0, i);
+        const first = given(history).when(event).actions;
+        const again = given(history).when(event).actions;
+        expect(again).toStrictEqual(first);
+      });
+    }
+  });
+
+  it('builds every id from the order, the step and the product only', () => {
+    expect([
+      reserveCommandId('o-1', 'p-1'),
+      releaseCommandId('o-1', 'p-1'),
+      confirmCommandId('o-1'),
+      cancelCommandId('o-1'),
+      deadlineCommandId('o-1'),
+      paymentOutcomeCommandId('o-1'),
+      paymentIdempotencyKey('o-1'),
+      refundIdempotencyKey('o-1'),
+    ]).toStrictEqual([
+      'saga:o-1:reserve:p-1',
+      'saga:o-1:release:p-1',
+      'saga:o-1:confirm',
+      'saga:o-1:cancel',
+      'saga:o-1:deadline',
+      'saga:o-1:payment',
+      'pay:o-1',
+      'refund:o-1',
+    ]);
+  });
+
+  it('escapes separators, so different orders and products never share an id', () => {
+    expect(reserveCommandId('a:reserve:b', 'c')).toBe('saga:a%3Areserve%3Ab:reserve:c');
+    expect(reserveCommandId('a', 'b:reserve:c')).toBe('saga:a:reserve:b%3Areserve%3Ac');
+    expect(reserveCommandId('a%3A', 'b')).toBe('saga:a%253A:reserve:b');
+    expect(confirmCommandId('o:1')).not.toBe(confirmCommandId('o%3A1'));
+  });
+
+  it('builds the payment outcome commands and refunds with fixed ids', () => {
+    expect(
+      recordPaymentOutcome('o-1', { authorized: true, paymentId: 'pay-77', amount: eur(2300) }),
+    ).toStrictEqual({
+      kind: 'command',
+      aggregate: 'order',
+      command: {
+        type: 'RecordPaymentAuthorized',
+        orderId: 'o-1',
+        paymentId: 'pay-77',
+        amount: eur(2300),
+      },
+      commandId: 'saga:o-1:payment',
+    });
+    expect(recordPaymentOutcome('o-1', { authorized: false, reason: 'declined' })).toStrictEqual({
+      kind: 'command',
+      aggregate: 'order',
+      command: { type: 'RecordPaymentFailed', orderId: 'o-1', reason: 'declined' },
+      commandId: 'saga:o-1:payment',
+    });
+    expect(refundPayment('o-1', 'pay-77')).toStrictEqual(refund);
+  });
+});
+
+describe('fulfilmentProgress', () => {
+  it.each<[string, readonly OrderEvent[], ReturnType<typeof fulfilmentProgress>, boolean]>([
+    ['absent', [], null, false],
+    ['placed', [placed], 'pending_stock', false],
+    ['partly reserved', [placed, stockReserved('p-1')], 'pending_stock', false],
+    ['a line rejected', [placed, stockRejected('p-1', 'none left')], 'pending_stock', false],
+    ['all reserved', [placed, ...allReserved], 'pending_payment', false],
+    [
+      'all reserved, payment failed',
+      [placed, ...allReserved, paymentFailed],
+      'pending_payment',
+      false,
+    ],
+    ['confirmed', [placed, ...allReserved, authorized, confirmed], 'confirmed', true],
+    ['cancelled', [placed, cancelled('changed my mind')], 'cancelled', true],
+    ['shipped', [placed, ...allReserved, authorized, confirmed, shipped], 'shipped', true],
+    [
+      'delivered',
+      [placed, ...allReserved, authorized, confirmed, shipped, delivered],
+      'delivered',
+      true,
+    ],
+    [
+      'returned',
+      [placed, ...allReserved, authorized, confirmed, shipped, delivered, returned],
+      'returned',
+      true,
+    ],
+  ])('%s → %s', (_label, events, progress, settled) => {
+    const state = fold(orderDecider, events);
+    expect(fulfilmentProgress(state)).toBe(progress);
+    expect(isSettled(state)).toBe(settled);
+  });
+});
+
+// ---- simulation: the saga, the order, the products and a gateway, wired together ----
+
+/** A tiny deterministic PRNG (mulberry32), so every interleaving can be replayed by seed. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+interface SimulationSetup {
+  stock: Record<string, number>;
+  lines: OrderLine[];
+  /** The gateway declines every payment. */
+  declinePayments?: boolean;
+  /** The gateway never answers (the deadline sweep has to step in). */
+  gatewayHangs?: boolean;
+  /** The customer asks to cancel at some point (before the run when no seed is given). */
+  customerCancels?: boolean;
+  /** Interleave the parties at random; without a seed each party drains its queue in turn. */
+  seed?: number;
+}
+
+interface SimulationResult {
+  order: OrderState;
+  sagaView: OrderState;
+  products: Map<string, ProductState>;
+  authorizedAtGateway: Set<string>;
+  refunded: Set<string>;
+  rejectedCommands: string[];
+  log: OrderEvent[];
+}
+
+function simulate(setup: SimulationSetup): SimulationResult {
+  let clock = T0;
+  const total = setup.lines.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0);
+
+  // The order's owner: state, log (with occurredAt) and commandId idempotency.
+  let order: OrderState = initialOrderState;
+  const log: { event: OrderEvent; occurredAt: number }[] = [];
+  const seen = new Set<string>();
+  const rejectedCommands: string[] = [];
+  const products = new Map<string, ProductState>();
+  const productInbox: ProductCommandAction[] = [];
+  const gatewayInbox: AuthorizePaymentAction[] = [];
+  const authorizedAtGateway = new Set<string>();
+  const refunded = new Set<string>();
+
+  function sendOrder(commandId: string, command: OrderCommand): void {
+    if (seen.has(commandId)) return;
+    seen.add(commandId);
+    const decision = orderDecider.decide(command, order);
+    if (!decision.ok) {
+      rejectedCommands.push(`${command.type}:${decision.rejection.code}`);
+      // The engine's rule: money authorized for an order that no longer takes it goes back.
+      if (command.type === 'RecordPaymentAuthorized') {
+        carryOut(refundPayment(command.orderId, command.paymentId));
+      }
+      return;
+    }
+    for (const event of decision.events) {
+      order = deepFreeze(orderDecider.evolve(order, event));
+      log.push({ event, occurredAt: clock });
+    }
+  }
+
+  for (const [productId, initialStock] of Object.entries(setup.stock)) {
+    const decision = productDecider.decide(
+      {
+        type: 'CreateProduct',
+        productId,
+        sku: `SKU-${productId}`,
+        name: productId,
+        description: '',
+        category: 'test',
+        price: eur(100),
+        initialStock,
+      },
+      initialProductState,
+    );
+    if (!decision.ok) throw new Error(decision.rejection.reason);
+    products.set(productId, fold(productDecider, decision.events));
+  }
+  sendOrder('customer:place', { type: 'PlaceOrder', orderId, customerId, lines: setup.lines });
+  expect(order).toMatchObject({ status: 'pending', total: eur(total) });
+
+  const customerCancel: CancelOrder = {
+    type: 'CancelOrder',
+    orderId,
+    customerId,
+    reason: 'changed my mind',
+  };
+  if (setup.customerCancels && setup.seed === undefined) {
+    sendOrder('customer:cancel', customerCancel);
+  }
+
+  function carryOut(action: FulfilmentAction): void {
+    switch (action.kind) {
+      case 'command':
+        if (action.aggregate === 'product') productInbox.push(action);
+        else sendOrder(action.commandId, action.command);
+        return;
+      case 'authorize-payment':
+        gatewayInbox.push(action);
+        return;
+      case 'refund-payment':
+        expect(authorizedAtGateway.has(action.idempotencyKey.replace('refund:', 'pay:'))).toBe(
+          true,
+        );
+        refunded.add(action.idempotencyKey);
+        return;
+    }
+  }
+
+  // The saga: reads the log in order, keeps its own view of the order.
+  let sagaView: OrderState = initialOrderState;
+  let cursor = 0;
+  let previous: { before: OrderState; event: OrderEvent; occurredAt: number } | null = null;
+  function react(before: OrderState, event: OrderEvent, occurredAt: number): FulfilmentAction[] {
+    const after = deepFreeze(evolveOrder(before, event));
+    sagaView = after;
+    return reactToOrderEvent({
+      before,
+      after,
+      event,
+      occurredAt,
+      now: clock,
+      deadlineMs: DEADLINE,
+    });
+  }
+  function sagaStep(): void {
+    const entry = log[cursor];
+    if (!entry) return;
+    cursor += 1;
+    previous = { before: sagaView, event: entry.event, occurredAt: entry.occurredAt };
+    for (const action of react(sagaView, entry.event, entry.occurredAt)) carryOut(action);
+  }
+  /** A redelivery after a crash: the same event again from the same state (once per event). */
+  function sagaRedelivery(): void {
+    if (!previous) return;
+    const { before, event, occurredAt } = previous;
+    previous = null;
+    for (const action of react(before, event, occurredAt)) {
+      carryOut(action);
+    }
+  }
+
+  /** The product owners: each product takes its commands in order, products run independently. */
+  function productStep(pick = 0): void {
+    const heads = productInbox
+      .map((action, i) => ({ action, i }))
+      .filter(
+        ({ action, i }) =>
+          productInbox.findIndex((a) => a.command.productId === action.command.productId) === i,
+      );
+    const head = heads[Math.floor(pick * heads.length)];
+    if (!head) return;
+    const { action } = head;
+    productInbox.splice(head.i, 1);
+    if (seen.has(action.commandId)) return;
+    seen.add(action.commandId);
+    const { productId } = action.command;
+    const state = products.get(productId) ?? initialProductState;
+    const decision = productDecider.decide(action.command, state);
+    if (decision.ok) {
+      products.set(
+        productId,
+        decision.events.reduce((s, e) => deepFreeze(productDecider.evolve(s, e)), state),
+      );
+    }
+    if (action.notifyOrder) {
+      sendOrder(
+        `notify:${action.commandId}`,
+        decision.ok
+          ? { type: 'RecordStockReserved', orderId, productId }
+          : {
+              type: 'RecordStockRejected',
+              orderId,
+              productId,
+              reason: decision.rejection.reason,
+            },
+      );
+    }
+  }
+
+  function gatewayStep(): void {
+    if (setup.gatewayHangs) return;
+    const action = gatewayInbox.shift();
+    if (!action) return;
+    if (setup.declinePayments) {
+      carryOut(
+        recordPaymentOutcome(action.orderId, { authorized: false, reason: 'card declined' }),
+      );
+      return;
+    }
+    authorizedAtGateway.add(action.idempotencyKey);
+    carryOut(
+      recordPaymentOutcome(action.orderId, {
+        authorized: true,
+        paymentId: `gw-${action.idempotencyKey}`,
+        amount: action.amount,
+      }),
+    );
+  }
+
+  const busy = () =>
+    cursor < log.length ||
+    productInbox.length > 0 ||
+    (gatewayInbox.length > 0 && !setup.gatewayHangs);
+
+  if (setup.seed === undefined) {
+    while (busy()) {
+      while (cursor < log.length) sagaStep();
+      productStep();
+      gatewayStep();
+    }
+  } else {
+    const next = random(setup.seed);
+    let cancelAt = setup.customerCancels ? Math.floor(next() * 30) : -1;
+    for (let steps = 0; busy() || cancelAt >= 0; steps += 1) {
+      if (steps > 10_000) throw new Error('the simulation does not settle');
+      clock += 1_000;
+      if (cancelAt-- === 0) sendOrder('customer:cancel', customerCancel);
+      const pick = next();
+      if (pick < 0.4) sagaStep();
+      else if (pick < 0.7) productStep(next());
+      else if (pick < 0.9) gatewayStep();
+      else sagaRedelivery();
+    }
+  }
+
+  // Anything still pending gets swept once the deadline has passed.
+  clock = T0 + DEADLINE + 60_000;
+  for (const action of overdueOrders(
+    [[orderId, { state: sagaView, placedAt: T0 }]],
+    clock,
+    DEADLINE,
+  )) {
+    carryOut(action);
+  }
+  while (busy()) {
+    while (cursor < log.length) sagaStep();
+    productStep();
+  }
+
+  expect(sagaView).toStrictEqual(order);
+  return {
+    order,
+    sagaView,
+    products,
+    authorizedAtGateway,
+    refunded,
+    rejectedCommands,
+    log: log.map((entry) => entry.event),
+  };
+}
+
+const reservationsOf = (products: Map<string, ProductState>) =>
+  Object.fromEntries(
+    [...products].map(([id, state]) => [
+      id,
+      state.exists ? { available: state.available, held: state.reservations } : null,
+    ]),
+  );
+
+describe('order fulfilment saga: simulation through the deciders', () => {
+  const simLines = [line('p-1', 2, 500), line('p-2', 1, 1000), line('p-3', 3, 100)];
+  const plenty = { 'p-1': 10, 'p-2': 5, 'p-3': 3 };
+
+  it('ends confirmed with the stock held for the order', () => {
+    const result = simulate({ stock: plenty, lines: simLines });
+    expect(fulfilmentProgress(result.order)).toBe('confirmed');
+    expect(result.log.map((e) => e.type)).toStrictEqual([
+      'OrderPlaced',
+      'OrderStockReserved',
+      'OrderStockReserved',
+      'OrderStockReserved',
+      'OrderPaymentAuthorized',
+      'OrderConfirmed',
+    ]);
+    expect(reservationsOf(result.products)).toStrictEqual({
+      'p-1': { available: 8, held: { [orderId]: 2 } },
+      'p-2': { available: 4, held: { [orderId]: 1 } },
+      'p-3': { available: 0, held: { [orderId]: 3 } },
+    });
+    expect(result.refunded).toStrictEqual(new Set());
+    expect(result.rejectedCommands).toStrictEqual([]);
+  });
+
+  it('a line out of stock: ends cancelled with every line released', () => {
+    const result = simulate({ stock: { ...plenty, 'p-2': 0 }, lines: simLines });
+    expect(result.order).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'out of stock: only 0 units available, 1 requested',
+    });
+    expect(reservationsOf(result.products)).toStrictEqual({
+      'p-1': { available: 10, held: {} },
+      'p-2': { available: 0, held: {} },
+      'p-3': { available: 3, held: {} },
+    });
+    expect(result.authorizedAtGateway).toStrictEqual(new Set());
+  });
+
+  it('a declined payment: ends cancelled with every line released', () => {
+    const result = simulate({ stock: plenty, lines: simLines, declinePayments: true });
+    expect(result.order).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'payment failed: card declined',
+    });
+    expect(reservationsOf(result.products)).toStrictEqual({
+      'p-1': { available: 10, held: {} },
+      'p-2': { available: 5, held: {} },
+      'p-3': { available: 3, held: {} },
+    });
+  });
+
+  it('a gateway that never answers: the deadline sweep cancels and releases', () => {
+    const result = simulate({ stock: plenty, lines: simLines, gatewayHangs: true });
+    expect(result.order).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'deadline passed: not settled within 900 s',
+    });
+    expect(reservationsOf(result.products)).toStrictEqual({
+      'p-1': { available: 10, held: {} },
+      'p-2': { available: 5, held: {} },
+      'p-3': { available: 3, held: {} },
+    });
+  });
+
+  it('a customer cancelling at once: reservations in flight are released after them', () => {
+    const result = simulate({ stock: plenty, lines: simLines, customerCancels: true });
+    expect(result.order).toMatchObject({ status: 'cancelled', cancelReason: 'changed my mind' });
+    expect(reservationsOf(result.products)).toStrictEqual({
+      'p-1': { available: 10, held: {} },
+      'p-2': { available: 5, held: {} },
+      'p-3': { available: 3, held: {} },
+    });
+  });
+
+  const seeds = Array.from({ length: 40 }, (_, i) => i + 1);
+  it.each([
+    ['enough stock', { stock: plenty }, 'confirmed'],
+    ['a line out of stock', { stock: { ...plenty, 'p-3': 2 } }, 'cancelled'],
+    ['a declined payment', { stock: plenty, declinePayments: true }, 'cancelled'],
+    ['a customer cancelling', { stock: plenty, customerCancels: true }, 'cancelled'],
+  ] as const)(
+    'any interleaving with redeliveries (%s) ends %s, stock and money squared',
+    (_label, variant, status) => {
+      for (const seed of seeds) {
+        const result = simulate({ ...variant, lines: simLines, seed });
+        expect(fulfilmentProgress(result.order)).toBe(status);
+        for (const [productId, initialStock] of Object.entries(variant.stock)) {
+          const state = result.products.get(productId);
+          if (!state?.exists) throw new Error(`no product ${productId}`);
+          const held = state.reservations[orderId] ?? 0;
+          expect(status === 'confirmed' ? held > 0 : held === 0).toBe(true);
+          expect(state.available + held).toBe(initialStock);
+        }
+        // Every authorization the gateway gave is either the order's payment or refunded.
+        const kept = status === 'confirmed' ? 1 : 0;
+        expect(result.authorizedAtGateway.size - result.refunded.size).toBe(kept);
+      }
+    },
+  );
+
+  it('the interleavings reach the hard cases of a customer cancelling', () => {
+    const reached = new Set<string>();
+    for (const seed of seeds) {
+      const { log, rejectedCommands, refunded } = simulate({
+        stock: plenty,
+        lines: simLines,
+        customerCancels: true,
+        seed,
+      });
+      const types = log.map((event) => event.type);
+      if (rejectedCommands.includes('RecordStockReserved:illegal_transition')) {
+        reached.add('a reservation made after the cancellation, then released');
+      }
+      if (types.includes('OrderConfirmed')) reached.add('cancelled after confirmation');
+      if (types.includes('OrderPaymentAuthorized') && refunded.size === 1) {
+        reached.add('refunded on OrderCancelled');
+      }
+      if (rejectedCommands.includes('RecordPaymentAuthorized:illegal_transition')) {
+        reached.add('refunded an authorization the cancelled order refused');
+      }
+    }
+    expect([...reached].sort()).toStrictEqual([
+      'a reservation made after the cancellation, then released',
+      'cancelled after confirmation',
+      'refunded an authorization the cancelled order refused',
+      'refunded on OrderCancelled',
+    ]);
+  });
+});

@@ -1,0 +1,53 @@
+import type { IHeaders } from 'kafkajs';
+import { z } from 'zod';
+
+const money = z.object({ amount: z.number().int().nonnegative(), currency: z.string() });
+
+/** A call to the payment gateway the saga owes, carried through the retry and dead-letter topics. */
+export const paymentRequestSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('authorize-payment'),
+    orderId: z.string(),
+    customerId: z.string(),
+    amount: money,
+    idempotencyKey: z.string(),
+    attempt: z.number().int().positive(),
+  }),
+  z.object({
+    kind: z.literal('refund-payment'),
+    orderId: z.string(),
+    paymentId: z.string(),
+    idempotencyKey: z.string(),
+    attempt: z.number().int().positive(),
+  }),
+]);
+export type PaymentRequest = z.infer<typeof paymentRequestSchema>;
+
+export const RETRY_HEADERS = {
+  notBefore: 'not-before',
+  lastError: 'last-error',
+  attempts: 'attempts',
+} as const;
+
+export const DLQ_HEADERS = {
+  id: 'dlq-id',
+  error: 'dlq-error',
+  attempts: 'dlq-attempts',
+  failedAt: 'dlq-failed-at',
+  /** On a resolution record: `redriven` or `discarded`. */
+  resolution: 'dlq-resolution',
+} as const;
+
+export function encodePaymentRequest(request: PaymentRequest): Buffer {
+  return Buffer.from(JSON.stringify(request));
+}
+
+export function decodePaymentRequest(value: Buffer | null): PaymentRequest {
+  return paymentRequestSchema.parse(JSON.parse(String(value)));
+}
+
+export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
+  const raw = headers?.[name];
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  return first === undefined ? undefined : String(first);
+}

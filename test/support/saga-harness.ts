@@ -1,0 +1,130 @@
+import { createPaymentGateway, type PaymentGateway } from '../../infra/payment-gateway/app';
+import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
+import type { Config } from '../../lib/config';
+import { listen, type RunningServer } from '../../lib/http/serve';
+import { topicNames } from '../../lib/topics';
+import { type Projectors, startProjectors } from '../../projectors/service';
+import {
+  call,
+  envOf,
+  type RunningCommandApi,
+  readEvents,
+  type StoredEvent,
+  startCommandApi,
+  tokenFor,
+} from './command-api';
+import { type ServiceProcess, startServiceProcess } from './service-process';
+import { eventually, silentLogger } from './test-env';
+
+/** Command API, projectors and payment gateway in this process; the saga as its own process. */
+export class SagaHarness {
+  commands!: RunningCommandApi;
+  projectors!: Projectors;
+  gateway!: PaymentGateway;
+  gatewayServer!: RunningServer;
+  private sagas: ServiceProcess[] = [];
+  admin = '';
+
+  constructor(readonly config: Config) {}
+
+  async start(): Promise<void> {
+    this.commands = await startCommandApi(this.config);
+    this.projectors = await startProjectors(this.config, silentLogger());
+    this.gateway = createPaymentGateway({
+      logger: silentLogger(),
+      behaviour: { ...behaviourFromConfig(this.config.paymentGateway), latencyMs: 5 },
+      bodyLimit: '100kb',
+      healthTimeoutMs: 1000,
+    });
+    this.gatewayServer = await listen(this.gateway.app, '127.0.0.1', 0);
+    this.admin = await tokenFor(this.config, 'admin', 'alice');
+  }
+
+  sagaEnv(): NodeJS.ProcessEnv {
+    const c = this.config;
+    return {
+      ...envOf(c),
+      PAYMENT_GATEWAY_URL: this.gatewayServer.url,
+      SAGA_RETRY_DELAYS_MS: c.topics.sagaRetryDelaysMs.join(','),
+      SAGA_DEADLINE_MS: String(c.saga.deadlineMs),
+      SAGA_BREAKER_COOLDOWN_MS: String(c.saga.breakerCooldownMs),
+      SAGA_BREAKER_THRESHOLD: String(c.saga.breakerThreshold),
+      SAGA_GATEWAY_TIMEOUT_MS: String(c.saga.gatewayTimeoutMs),
+      COMMAND_SESSION_TIMEOUT_MS: '6000',
+    };
+  }
+
+  async startSaga(): Promise<ServiceProcess> {
+    const saga = startServiceProcess('sagas/main.ts', 0, this.sagaEnv());
+    this.sagas.push(saga);
+    await saga.waitForLog((l) => l.msg === 'sagas running');
+    return saga;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.sagas.map((s) => s.kill('SIGKILL')));
+    await this.gatewayServer?.close();
+    this.gateway?.stop();
+    await this.projectors?.stop();
+    await this.commands?.stop();
+  }
+
+  async createProduct(stock: number, sku = `SKU-${Math.random()}`): Promise<string> {
+    const res = await call(this.commands.url, 'POST', '/products', {
+      token: this.admin,
+      body: {
+        sku,
+        name: sku,
+        category: 'sale',
+        price: { amount: 1000, currency: 'EUR' },
+        initialStock: stock,
+      },
+    });
+    if (res.status !== 201) throw new Error(`create product: ${res.status} ${res.text}`);
+    return res.body.aggregateId as string;
+  }
+
+  async placeOrder(customer: string, productId: string, quantity = 1): Promise<string> {
+    const token = await tokenFor(this.config, 'customer', customer);
+    const res = await call(this.commands.url, 'POST', '/orders', {
+      token,
+      body: { items: [{ productId, quantity }] },
+    });
+    if (res.status !== 201) throw new Error(`place order: ${res.status} ${res.text}`);
+    return res.body.aggregateId as string;
+  }
+
+  orderEvents(): Promise<StoredEvent[]> {
+    return readEvents(this.config, topicNames(this.config.topics).orderEvents);
+  }
+
+  productEvents(): Promise<StoredEvent[]> {
+    return readEvents(this.config, topicNames(this.config.topics).productEvents);
+  }
+
+  /** Waits until every order has a terminal event (confirmed or cancelled); returns the order events. */
+  async settled(orderIds: string[], timeoutMs = 120_000): Promise<Map<string, StoredEvent[]>> {
+    const byOrder = new Map<string, StoredEvent[]>();
+    await eventually(
+      async () => {
+        byOrder.clear();
+        for (const e of await this.orderEvents()) {
+          const list = byOrder.get(e.aggregateId) ?? [];
+          list.push(e);
+          byOrder.set(e.aggregateId, list);
+        }
+        return orderIds.filter(
+          (id) =>
+            !(byOrder.get(id) ?? []).some(
+              (e) => e.type === 'OrderConfirmed' || e.type === 'OrderCancelled',
+            ),
+        ).length;
+      },
+      (unsettled) => unsettled === 0,
+      timeoutMs,
+    );
+    return byOrder;
+  }
+}
+
+export const typesOf = (events: StoredEvent[] | undefined) => (events ?? []).map((e) => e.type);
