@@ -1,6 +1,10 @@
+import { Redis } from 'ioredis';
+import { Client } from 'pg';
 import type { Config } from '../../lib/config';
+import { ShardingRing } from '../../lib/sharding-ring';
 import { isolatedConfig } from '../support/command-api';
 import { SagaHarness, typesOf } from '../support/saga-harness';
+import { eventually, runCli } from '../support/test-env';
 
 /** The order-fulfilment saga with the real broker, Postgres, Redis, gateway and a saga process. */
 describe('order fulfilment saga', () => {
@@ -40,5 +44,117 @@ describe('order fulfilment saga', () => {
     expect(
       payments.filter((p) => p.type === 'authorization' && p.status === 'authorized'),
     ).toHaveLength(1);
+  });
+
+  it('flash sale: 100 units, 2,000 concurrent customers → exactly 100 confirmed, 1,900 cancelled out of stock, stock 0 everywhere', async () => {
+    const productId = await h.createProduct(100, 'FLASH');
+    const orderIds = await Promise.all(
+      Array.from({ length: 2000 }, (_, i) => h.placeOrder(`fan-${i}`, productId, 1)),
+    );
+    const byOrder = await h.settled(orderIds, 240_000);
+    const outcomes = orderIds.map((id) =>
+      typesOf(byOrder.get(id)).filter((t) => t === 'OrderConfirmed' || t === 'OrderCancelled'),
+    );
+    expect(outcomes.filter((o) => o.length !== 1)).toEqual([]); // settled once, never twice
+    const confirmed = orderIds.filter((id) => typesOf(byOrder.get(id)).includes('OrderConfirmed'));
+    const cancelled = orderIds.filter((id) => typesOf(byOrder.get(id)).includes('OrderCancelled'));
+    expect(confirmed).toHaveLength(100);
+    expect(cancelled).toHaveLength(1900);
+    for (const id of cancelled) {
+      const reason = byOrder.get(id)?.find((e) => e.type === 'OrderCancelled')?.data.reason;
+      expect(reason).toMatch(/^out of stock/);
+    }
+
+    // Stock: 0 in the events, never below; 0 in the Postgres read model and in Redis.
+    const stock = (await h.productEvents()).filter(
+      (e) => e.aggregateId === productId && 'available' in e.data,
+    );
+    for (const e of stock) expect(Number(e.data.available)).toBeGreaterThanOrEqual(0);
+    expect(stock.at(-1)?.data.available).toBe(0);
+    const shard =
+      config.postgres.shardUrls[
+        new ShardingRing(config.postgres.shardUrls.length).shardFor(productId)
+      ];
+    const redis = new Redis(config.redis.url);
+    const pg = new Client({ connectionString: shard });
+    await pg.connect();
+    try {
+      const readModel = await eventually(
+        async () =>
+          (
+            await pg.query('select available from read_model_g1.products where product_id = $1', [
+              productId,
+            ])
+          ).rows[0]?.available,
+        (available) => available === 0,
+        30_000,
+      );
+      expect(readModel).toBe(0);
+      const view = await eventually(
+        () => redis.hget(`${config.redis.keyPrefix}views:g1:product:${productId}`, 'available'),
+        (available) => available === '0',
+        30_000,
+      );
+      expect(view).toBe('0');
+    } finally {
+      await pg.end();
+      redis.disconnect();
+    }
+
+    // Nobody was charged for a cancelled order.
+    for (const id of cancelled) {
+      const charged = h.gateway.ledger
+        .list({ orderId: id })
+        .filter((p) => p.type === 'authorization' && p.status === 'authorized');
+      const refunded = h.gateway.ledger.list({ orderId: id }).filter((p) => p.type === 'refund');
+      expect(charged.length - refunded.length).toBe(0);
+    }
+  });
+
+  it('payment failures: with 30% of gateway calls failing transiently every order settles, none twice', async () => {
+    const productId = await h.createProduct(1000, 'FLAKY');
+    h.gateway.setBehaviour({ failureRate: 0.3 });
+    try {
+      const orderIds = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => h.placeOrder(`flaky-${i}`, productId, 1)),
+      );
+      const byOrder = await h.settled(orderIds, 120_000);
+      for (const id of orderIds) {
+        const types = typesOf(byOrder.get(id));
+        expect(types.filter((t) => t === 'OrderConfirmed' || t === 'OrderCancelled')).toHaveLength(
+          1,
+        );
+        expect(types.filter((t) => t === 'OrderPaymentAuthorized').length).toBeLessThanOrEqual(1);
+      }
+      // Transient failures were retried, not turned into cancellations.
+      expect(
+        orderIds.filter((id) => typesOf(byOrder.get(id)).includes('OrderConfirmed')),
+      ).toHaveLength(40);
+    } finally {
+      h.gateway.setBehaviour({ failureRate: 0 });
+    }
+  });
+
+  it('gateway down past the last retry: orders land in the dead-letter queue, and redrive settles them', async () => {
+    const productId = await h.createProduct(100, 'DOWN');
+    h.gateway.setBehaviour({ down: true });
+    const orderIds = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => h.placeOrder(`down-${i}`, productId, 1)),
+    );
+    const env = h.sagaEnv();
+    const listed = await eventually(
+      () => runCli(['dlq', 'list'], env),
+      (r) => orderIds.every((id) => r.stdout.includes(id)),
+      60_000,
+    );
+    expect(listed.stdout).toMatch(/dead letters: 5/);
+    expect(listed.stdout).toMatch(/authorize-payment order .* after 4 attempts/);
+
+    h.gateway.setBehaviour({ down: false });
+    const redrive = await runCli(['dlq', 'redrive', '--all'], env);
+    expect(redrive.stdout).toContain('redriven: 5');
+    const byOrder = await h.settled(orderIds, 60_000);
+    for (const id of orderIds) expect(typesOf(byOrder.get(id))).toContain('OrderConfirmed');
+    expect((await runCli(['dlq', 'list'], env)).stdout).toContain('dead letters: 0');
   });
 });
