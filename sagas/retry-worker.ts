@@ -18,11 +18,9 @@ export interface RetryWorkerOptions {
   breaker: CircuitBreaker;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
- * Drains one retry topic: each payment call waits until its `not-before` time (messages of a
- * delay topic are in due order, so waiting on the head delays nothing that is due), is tried
+ * Drains one retry topic: each payment call waits until its `not-before` time (its partition
+ * paused meanwhile; messages of a delay topic are in due order), is tried
  * again, and its outcome is written (order commands, a later retry, or a dead letter) in one
  * transaction with the consumed offset. The order events partitions are never blocked.
  */
@@ -49,11 +47,22 @@ export class RetryWorker {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 16,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) return;
-          await this.waitUntilDue(message, heartbeat, isRunning);
-          if (!isRunning() || isStale()) return;
+          const wait = this.waitFor(message);
+          if (wait > 0) {
+            // Not due yet (or the breaker is open): pause this partition, come back to this
+            // message later. Nothing else of the saga waits meanwhile.
+            const resume = pause();
+            this.consumer.seek({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+            });
+            setTimeout(resume, Math.min(wait, 5000)).unref();
+            return;
+          }
           await this.retry(batch.partition, message);
           resolveOffset(message.offset);
           await heartbeat();
@@ -62,25 +71,10 @@ export class RetryWorker {
     });
   }
 
-  private async waitUntilDue(
-    message: KafkaMessage,
-    heartbeat: () => Promise<void>,
-    isRunning: () => boolean,
-  ) {
+  /** How long `message` must still wait: until its not-before time, and while the breaker is open. */
+  private waitFor(message: KafkaMessage): number {
     const due = Number(headerString(message.headers, RETRY_HEADERS.notBefore) ?? 0);
-    while (isRunning() && Date.now() < due) {
-      await sleep(Math.min(500, due - Date.now()));
-      await heartbeat();
-    }
-    // While the breaker is open, wait for it instead of spending an attempt.
-    for (
-      let permit = this.options.breaker.permit();
-      !permit.allowed && isRunning();
-      permit = this.options.breaker.permit()
-    ) {
-      await sleep(Math.min(500, permit.retryInMs));
-      await heartbeat();
-    }
+    return Math.max(due - Date.now(), this.options.breaker.blockedForMs());
   }
 
   private producerFor(partition: number): Promise<Producer> {
@@ -109,6 +103,10 @@ export class RetryWorker {
       );
     }
     if (request) {
+      this.options.logger.debug(
+        { orderId: request.orderId, attempt: request.attempt, topic: this.topic },
+        'retrying payment call',
+      );
       await settlePayment(request, this.options, outbox, request.orderId);
     }
     const producer = await this.producerFor(partition);

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import type { Config } from '../../lib/config';
 import { ShardingRing } from '../../lib/sharding-ring';
-import { isolatedConfig } from '../support/command-api';
+import { call, isolatedConfig, tokenFor } from '../support/command-api';
 import { SagaHarness, typesOf } from '../support/saga-harness';
 import { eventually, runCli } from '../support/test-env';
 
@@ -156,5 +156,95 @@ describe('order fulfilment saga', () => {
     const byOrder = await h.settled(orderIds, 60_000);
     for (const id of orderIds) expect(typesOf(byOrder.get(id))).toContain('OrderConfirmed');
     expect((await runCli(['dlq', 'list'], env)).stdout).toContain('dead letters: 0');
+  });
+
+  it('crash: SIGKILL the saga mid-load and restart it → no order stuck, no command applied twice', async () => {
+    const productId = await h.createProduct(1000, 'CRASH');
+    const orderIds = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => h.placeOrder(`crash-${i}`, productId, 1)),
+    );
+    // Kill it while it is part-way through.
+    const [running] = h.sagas;
+    await eventually(
+      async () =>
+        (await h.orderEvents()).filter(
+          (e) => e.type === 'OrderConfirmed' && orderIds.includes(e.aggregateId),
+        ).length,
+      (n) => n > 10,
+      60_000,
+    );
+    await running?.kill('SIGKILL');
+    await h.startSaga();
+    const byOrder = await h.settled(orderIds, 120_000);
+    for (const id of orderIds) {
+      const types = typesOf(byOrder.get(id));
+      // Every event once: a command emitted twice would show as a second event (or be absorbed).
+      expect(new Set(types).size).toBe(types.length);
+      expect(types).toContain('OrderConfirmed');
+    }
+    const reserved = (await h.productEvents()).filter(
+      (e) => e.aggregateId === productId && e.type === 'StockReserved',
+    );
+    expect(reserved).toHaveLength(150);
+    expect(new Set(reserved.map((e) => e.data.orderId)).size).toBe(150);
+    const authorized = orderIds.flatMap((id) =>
+      h.gateway.ledger
+        .list({ orderId: id })
+        .filter((p) => p.type === 'authorization' && p.status === 'authorized'),
+    );
+    expect(authorized).toHaveLength(150);
+  });
+});
+
+/** Deadlines hold even when no saga runs while they pass. */
+describe('order deadline', () => {
+  let h: SagaHarness;
+
+  beforeAll(async () => {
+    const config = await isolatedConfig(
+      'saga-deadline',
+      { SAGA_DEADLINE_MS: '2000', SAGA_RETRY_DELAYS_MS: '200', COMMAND_TIMEOUT_MS: '30000' },
+      { stores: true },
+    );
+    h = new SagaHarness(config);
+    await h.start();
+  });
+  afterAll(() => h.stop());
+
+  it('orders placed while the saga is down are cancelled once it starts after the deadline, stock released', async () => {
+    const productId = await h.createProduct(10, 'LATE');
+    // Reserved stock must come back too: this order's line is reserved by hand before the saga runs.
+    const orderIds = await Promise.all(
+      Array.from({ length: 3 }, (_, i) => h.placeOrder(`late-${i}`, productId, 2)),
+    );
+    const service = await tokenFor(h.config, 'service', 'ops');
+    const reserve = await call(h.commands.url, 'POST', `/products/${productId}/reservations`, {
+      token: service,
+      body: { orderId: orderIds[0], quantity: 2 },
+    });
+    expect(reserve.body.events).toEqual([
+      expect.objectContaining({
+        type: 'StockReserved',
+        data: expect.objectContaining({ available: 8 }),
+      }),
+    ]);
+
+    await new Promise((resolve) => setTimeout(resolve, 2500)); // past the deadline, no saga running
+    await h.startSaga();
+    const byOrder = await h.settled(orderIds, 60_000);
+    for (const id of orderIds) {
+      const cancelled = byOrder.get(id)?.find((e) => e.type === 'OrderCancelled');
+      expect(cancelled?.data.reason).toMatch(/^deadline passed/);
+      expect(typesOf(byOrder.get(id))).not.toContain('OrderStockReserved');
+    }
+    const stock = await eventually(
+      async () =>
+        (await h.productEvents())
+          .filter((e) => e.aggregateId === productId && 'available' in e.data)
+          .at(-1)?.data.available,
+      (available) => available === 10,
+      30_000,
+    );
+    expect(stock).toBe(10);
   });
 });

@@ -22,7 +22,7 @@ export class SagaHarness {
   projectors!: Projectors;
   gateway!: PaymentGateway;
   gatewayServer!: RunningServer;
-  private sagas: ServiceProcess[] = [];
+  sagas: ServiceProcess[] = [];
   admin = '';
 
   constructor(readonly config: Config) {}
