@@ -5,6 +5,7 @@ import { createLogger } from '../lib/logger';
 import { createRedis } from '../lib/redis';
 import { topicNames } from '../lib/topics';
 import { openShard0, projectionSpecs } from '../projectors/projections';
+import { openDeadLetters } from './dlq';
 import { projectionLag, totalLag } from './projection-lag';
 
 /** `orderstream status`: every projection's checkpoint, log end and lag per partition. */
@@ -44,6 +45,10 @@ export function registerStatusCommand(program: Command): void {
             await target.close();
           }
         }
+        const deadLetters = await openDeadLetters(config);
+        process.stdout.write(
+          `saga dead letters: ${deadLetters.length}${deadLetters.length > 0 ? ' (see `orderstream dlq list`)' : ''}\n`,
+        );
       } finally {
         await admin.disconnect();
         redis.disconnect();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { serviceProcesses } from '../cli/services';
 import { CONFIG_VARIABLES, loadConfig } from '../lib/config';
 import { REPO_ROOT } from '../lib/repo-root';
 
@@ -57,7 +58,11 @@ function publishedPorts(s: Service, containerPort: number): number[] {
 
 const POSTGRES_SHARDS = ['postgres-0', 'postgres-1', 'postgres-2', 'postgres-3'];
 /** The services built from this repository; they read lib/config.ts's variables. */
-const ORDERSTREAM_SERVICES = ['infra-setup', 'command-api', 'query-api'];
+// Every process `npm start` runs has its container, plus the one-shot infra-setup.
+const ORDERSTREAM_SERVICES = [
+  'infra-setup',
+  ...serviceProcesses(loadConfig({})).map((p) => p.name),
+];
 
 describe('docker-compose.yml', () => {
   it('is YAML with a services map', () => {

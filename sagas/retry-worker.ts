@@ -16,6 +16,7 @@ export interface RetryWorkerOptions {
   retry: RetryPolicy;
   gateway: PaymentGateway;
   breaker: CircuitBreaker;
+  sessionTimeoutMs: number;
 }
 
 /**

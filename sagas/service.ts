@@ -36,7 +36,17 @@ export async function startSagas(config: Config, logger: Logger): Promise<Sagas>
     sweepEveryMs: Math.min(1000, Math.max(100, Math.floor(config.saga.deadlineMs / 10))),
   });
   const workers = config.topics.sagaRetryDelaysMs.map(
-    (_, index) => new RetryWorker({ kafka, logger, index, groupPrefix, retry, gateway, breaker }),
+    (_, index) =>
+      new RetryWorker({
+        kafka,
+        logger,
+        index,
+        groupPrefix,
+        retry,
+        gateway,
+        breaker,
+        sessionTimeoutMs: config.commands.sessionTimeoutMs,
+      }),
   );
   await Promise.all([saga.start(), ...workers.map((w) => w.start())]);
   return {

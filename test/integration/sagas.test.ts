@@ -6,6 +6,9 @@ import { call, isolatedConfig, tokenFor } from '../support/command-api';
 import { SagaHarness, typesOf } from '../support/saga-harness';
 import { eventually, runCli } from '../support/test-env';
 
+// Whole flows through several processes: slower than the default test timeout on a busy machine.
+jest.setTimeout(300_000);
+
 /** The order-fulfilment saga with the real broker, Postgres, Redis, gateway and a saga process. */
 describe('order fulfilment saga', () => {
   let config: Config;
@@ -15,7 +18,8 @@ describe('order fulfilment saga', () => {
     config = await isolatedConfig(
       'sagas',
       {
-        SAGA_RETRY_DELAYS_MS: '200,400,800',
+        // 8 attempts: with 30% transient failures, an order exhausting them all is ~1 in 15,000.
+        SAGA_RETRY_DELAYS_MS: '100,150,200,250,300,350,400',
         SAGA_BREAKER_COOLDOWN_MS: '300',
         SAGA_GATEWAY_TIMEOUT_MS: '1000',
         COMMAND_TIMEOUT_MS: '60000',
@@ -147,21 +151,26 @@ describe('order fulfilment saga', () => {
       (r) => orderIds.every((id) => r.stdout.includes(id)),
       60_000,
     );
-    expect(listed.stdout).toMatch(/dead letters: 5/);
-    expect(listed.stdout).toMatch(/authorize-payment order .* after 4 attempts/);
+    const ours = listed.stdout
+      .split('\n')
+      .filter((line) => orderIds.some((id) => line.includes(id)));
+    expect(ours).toHaveLength(5);
+    for (const line of ours)
+      expect(line).toMatch(/authorize-payment order .* after 8 attempts: HTTP 503/);
 
     h.gateway.setBehaviour({ down: false });
     const redrive = await runCli(['dlq', 'redrive', '--all'], env);
     expect(redrive.stdout).toContain('redriven: 5');
     const byOrder = await h.settled(orderIds, 60_000);
     for (const id of orderIds) expect(typesOf(byOrder.get(id))).toContain('OrderConfirmed');
-    expect((await runCli(['dlq', 'list'], env)).stdout).toContain('dead letters: 0');
+    const after = (await runCli(['dlq', 'list'], env)).stdout;
+    for (const id of orderIds) expect(after).not.toContain(id);
   });
 
   it('crash: SIGKILL the saga mid-load and restart it → no order stuck, no command applied twice', async () => {
     const productId = await h.createProduct(1000, 'CRASH');
     const orderIds = await Promise.all(
-      Array.from({ length: 150 }, (_, i) => h.placeOrder(`crash-${i}`, productId, 1)),
+      Array.from({ length: 80 }, (_, i) => h.placeOrder(`crash-${i}`, productId, 1)),
     );
     // Kill it while it is part-way through.
     const [running] = h.sagas;
@@ -175,7 +184,7 @@ describe('order fulfilment saga', () => {
     );
     await running?.kill('SIGKILL');
     await h.startSaga();
-    const byOrder = await h.settled(orderIds, 120_000);
+    const byOrder = await h.settled(orderIds, 240_000);
     for (const id of orderIds) {
       const types = typesOf(byOrder.get(id));
       // Every event once: a command emitted twice would show as a second event (or be absorbed).
@@ -185,14 +194,14 @@ describe('order fulfilment saga', () => {
     const reserved = (await h.productEvents()).filter(
       (e) => e.aggregateId === productId && e.type === 'StockReserved',
     );
-    expect(reserved).toHaveLength(150);
-    expect(new Set(reserved.map((e) => e.data.orderId)).size).toBe(150);
+    expect(reserved).toHaveLength(80);
+    expect(new Set(reserved.map((e) => e.data.orderId)).size).toBe(80);
     const authorized = orderIds.flatMap((id) =>
       h.gateway.ledger
         .list({ orderId: id })
         .filter((p) => p.type === 'authorization' && p.status === 'authorized'),
     );
-    expect(authorized).toHaveLength(150);
+    expect(authorized).toHaveLength(80);
   });
 });
 
