@@ -1,6 +1,6 @@
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka, logEndOffsets } from '../lib/kafka';
+import { createKafka, logEndOffsets, retrying } from '../lib/kafka';
 import { topicCatalogue } from '../lib/topics';
 
 /**
@@ -15,18 +15,22 @@ export async function ensureTopics(config: Config): Promise<string[]> {
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !existing.has(t.name));
     if (missing.length > 0) {
+      // kafkajs' own wait for leaders can fail with "unknown topic" while a new topic's metadata
+      // spreads; the wait below retries that instead.
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: t.name,
           numPartitions: t.partitions,
           configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
         })),
       });
-      // Leaders are elected, but their metadata may still be settling: wait until each answers.
-      for (const t of missing) await logEndOffsets(admin, t.name);
+      // Wait until every partition of every new topic has a leader that answers.
+      for (const t of missing) await logEndOffsets(admin, t.name, 60);
     }
-    const { topics } = await admin.fetchTopicMetadata({ topics: wanted.map((t) => t.name) });
+    const { topics } = await retrying(() =>
+      admin.fetchTopicMetadata({ topics: wanted.map((t) => t.name) }),
+    );
     for (const spec of wanted) {
       const actual = topics.find((t) => t.name === spec.name)?.partitions.length;
       if (actual !== spec.partitions) {

@@ -66,23 +66,25 @@ export async function pingKafka(config: Pick<Config, 'kafka'>, timeoutMs: number
 type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
 
 /**
- * `admin.fetchTopicOffsets`, retried while partition leadership settles (e.g. just after the
- * topic was created, or during a leader change): kafkajs does not retry those errors itself.
+ * Runs `call` again while it fails with an error Kafka marks retriable (a partition's leader
+ * or a topic's metadata still settling, e.g. just after the topic was created): kafkajs' admin
+ * calls do not retry those themselves.
  */
-export async function logEndOffsets(
-  admin: Admin,
-  topic: string,
-  attempts = 20,
-): Promise<TopicOffsets> {
+export async function retrying<T>(call: () => Promise<T>, attempts = 20): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await admin.fetchTopicOffsets(topic);
+      return await call();
     } catch (err) {
       const retriable = (err as { retriable?: boolean }).retriable === true;
       if (!retriable || attempt >= attempts) throw err;
       await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(attempt, 10)));
     }
   }
+}
+
+/** Every partition's low and high offsets (`admin.fetchTopicOffsets`, retried while leadership settles). */
+export function logEndOffsets(admin: Admin, topic: string, attempts = 20): Promise<TopicOffsets> {
+  return retrying(() => admin.fetchTopicOffsets(topic), attempts);
 }
 
 export type Transaction = Awaited<ReturnType<Producer['transaction']>>;

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Message } from '../../domain/decider';
 import type { Config } from '../../lib/config';
-import { sendProblem } from '../../lib/http/problem';
+import { sendInvalidRequest } from '../../lib/http/validation';
 import type { CommandBus } from '../command-bus';
 import { commandIdFor, requestHash } from '../ids';
 import type { CommandReply } from '../processor/reply';
@@ -34,15 +34,9 @@ export function prepare(req: Request, res: Response, body: unknown): PreparedCom
   if (rawKey !== undefined) {
     const parsed = idempotencyKeyHeader.safeParse(rawKey);
     if (!parsed.success) {
-      sendProblem(res, {
-        type: 'urn:orderstream:problem:invalid-request',
-        title: 'Invalid request',
-        status: 400,
-        detail: `Idempotency-Key: ${parsed.error.issues[0]?.message}`,
-        errors: [
-          { field: 'Idempotency-Key', message: parsed.error.issues[0]?.message ?? 'invalid' },
-        ],
-      });
+      sendInvalidRequest(res, [
+        { field: 'Idempotency-Key', message: parsed.error.issues[0]?.message ?? 'invalid' },
+      ]);
       return undefined;
     }
   }

@@ -3,7 +3,7 @@ import { type Express, type Response, Router } from 'express';
 import { z } from 'zod';
 import { createHttpApp } from '../../lib/http/app';
 import { sendProblem } from '../../lib/http/problem';
-import { fieldPath, parseBody } from '../../lib/http/validation';
+import { parseBody, parseInput } from '../../lib/http/validation';
 import type { Logger } from '../../lib/logger';
 import { applyPatch, type Behaviour, type BehaviourPatch, behaviourPatchSchema } from './behaviour';
 import { PaymentLedger, type PaymentRecord } from './ledger';
@@ -60,20 +60,10 @@ function parseQuery<T extends z.ZodType>(
   query: unknown,
   res: Response,
 ): z.infer<T> | undefined {
-  const parsed = schema.safeParse(query);
-  if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.map((issue) => ({
-    field: fieldPath(issue.path) || '(query)',
-    message: issue.message,
-  }));
-  sendProblem(res, {
-    type: 'urn:orderstream:problem:invalid-request',
-    title: 'Invalid request',
-    status: 400,
-    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-    errors,
+  return parseInput(schema, query, res, {
+    whole: '(query)',
+    unknownKey: 'unknown query parameter',
   });
-  return undefined;
 }
 
 function unavailable(res: Response, reason: string, detail: string): void {

@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { sendProblem } from '../../lib/http/problem';
-import { fieldPath } from '../../lib/http/validation';
+import { parseInput } from '../../lib/http/validation';
 
 /** Query-string parameters of the query API; unknown ones are refused so typos do not pass. */
 
@@ -52,19 +51,8 @@ export function parseQuery<T extends z.ZodType>(
   req: Request,
   res: Response,
 ): z.infer<T> | undefined {
-  const parsed = schema.safeParse({ ...req.query });
-  if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: key, message: 'unknown query parameter' }))
-      : [{ field: fieldPath(issue.path) || '(query)', message: issue.message }],
-  );
-  sendProblem(res, {
-    type: 'urn:orderstream:problem:invalid-request',
-    title: 'Invalid request',
-    status: 400,
-    detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
-    errors,
+  return parseInput(schema, { ...req.query }, res, {
+    whole: '(query)',
+    unknownKey: 'unknown query parameter',
   });
-  return undefined;
 }

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { decodeConsistencyToken, type LogPosition } from '../../lib/consistency-token';
 import { sendProblem } from '../../lib/http/problem';
+import { sendInvalidRequest } from '../../lib/http/validation';
 import type { Logger } from '../../lib/logger';
 import { ConsistencyTimeoutError, relevantPositions } from '../read-side/consistency';
 
@@ -32,13 +33,7 @@ export function readConsistency(
   const positions = decodeConsistencyToken(token.trim());
   if (!positions) {
     const message = 'not a consistency token (pass the command API’s token back unchanged)';
-    sendProblem(res, {
-      type: 'urn:orderstream:problem:invalid-request',
-      title: 'Invalid request',
-      status: 400,
-      detail: `${CONSISTENCY_HEADER}: ${message}`,
-      errors: [{ field: CONSISTENCY_HEADER, message }],
-    });
+    sendInvalidRequest(res, [{ field: CONSISTENCY_HEADER, message }]);
     return undefined;
   }
   const relevant = relevantPositions(positions, topics);

@@ -285,7 +285,7 @@ describe('command API against the real broker', () => {
         'an unknown field',
         400,
         () => ({ path: '/products', token: admin, body: { ...product, color: 'red' } }),
-        '(body)',
+        'color',
       ],
       [
         'a 10 MB body',

@@ -1,5 +1,5 @@
 import type { Admin, Consumer, KafkaMessage, Producer } from 'kafkajs';
-import { createKafka } from '../../lib/kafka';
+import { createKafka, logEndOffsets } from '../../lib/kafka';
 import { runConfig } from '../support/test-env';
 
 /**
@@ -23,12 +23,13 @@ describe('Kafka transactions on the real broker', () => {
     admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: [
         { topic: input, numPartitions: 1 },
         { topic: output, numPartitions: 1 },
       ],
     });
+    for (const topic of [input, output]) await logEndOffsets(admin, topic, 60);
     producer = kafka.producer();
     transactional = kafka.producer({
       transactionalId: `${base}.producer`,
