@@ -224,7 +224,7 @@ describe('payment gateway simulator', () => {
           'customerId',
           'amount.amount',
           'amount.currency',
-          '(body)',
+          'extra',
         ]),
       );
     });
@@ -414,7 +414,7 @@ describe('payment gateway simulator', () => {
       expect(res.status).toBe(400);
       const fields = ((await json(res)).errors as { field: string }[]).map((e) => e.field);
       expect(fields).toEqual(
-        expect.arrayContaining(['failureRate', 'latencyMs', 'declineOverAmount', '(body)']),
+        expect.arrayContaining(['failureRate', 'latencyMs', 'declineOverAmount', 'mood']),
       );
       expect(gateway.behaviour()).toEqual(BASE);
     });
