@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { replayPartitions } from '../../command-api/processor/replay';
 import type { Config } from '../../lib/config';
 import { createKafka, logEndOffsets } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
@@ -7,7 +8,7 @@ import { openShard0, projectionSpecs } from '../../projectors/projections';
 import { checksum } from '../../projectors/read-model/checksum';
 import { ProjectionRunner } from '../../projectors/runtime/projection-runner';
 import { viewsChecksum } from '../../projectors/views/checksum';
-import { envOf, isolatedConfig } from '../support/command-api';
+import { envOf, isolatedConfig, readEvents } from '../support/command-api';
 import { produceEventLoad } from '../support/event-load';
 import { projectionState } from '../support/projection-progress';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process';
@@ -133,4 +134,75 @@ describe('projectors', () => {
     expect(await viewsChecksum(redis, config.redis.keyPrefix, 2)).toBe(before);
     redis.disconnect();
   });
+
+  it('orderstream status shows each projection caught up, and consume prints every event as a JSON line', async () => {
+    const status = await runCli(['status'], envOf(config));
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^read-model \(generation 1, group .*\): lag 0$/m);
+    expect(status.stdout).toMatch(/^views \(generation 2, group .*\): lag 0$/m);
+    expect(status.stdout).toMatch(/saga dead letters: 0/);
+
+    const consumed = await runCli(['consume', 'order.events', '--from-beginning'], envOf(config));
+    expect(consumed.code).toBe(0);
+    const lines = consumed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: { type: string }; aggregateId: string });
+    const produced = (await readEvents(config, topicNames(config.topics).orderEvents)).length;
+    expect(lines).toHaveLength(produced);
+    expect(lines[0]?.event.type).toBe('OrderPlaced');
+  });
+
+  it('sets a poison event aside in the dead-letter topic and goes on', async () => {
+    const names = topicNames(config.topics);
+    const producer = createKafka(config).producer();
+    await producer.connect();
+    await producer.send({
+      topic: names.orderEvents,
+      messages: [
+        {
+          key: 'poison',
+          partition: 0,
+          value: Buffer.from('not avro'),
+          headers: { 'event-type': 'OrderPlaced' },
+        },
+      ],
+    });
+    await producer.disconnect();
+    const before = await projectionState(config, 'read-model', 1);
+    expect(before.lag).toBeGreaterThan(0n);
+    const after = await eventually(
+      () => projectionState(config, 'read-model', 1),
+      (s) => s.lag === 0n,
+      60_000,
+    );
+    expect(after.lag).toBe(0n);
+    const dead = await readRaw(names.projectorDeadLetter);
+    expect(dead.map((m) => m.headers)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          'dlq-projection': 'read-model@g1',
+          'dlq-topic': names.orderEvents,
+          'dlq-partition': '0',
+        }),
+      ]),
+    );
+  });
+
+  async function readRaw(topic: string): Promise<{ headers: Record<string, string> }[]> {
+    const out: { headers: Record<string, string> }[] = [];
+    await replayPartitions(
+      createKafka(config),
+      `${config.topics.prefix}.test-raw`,
+      Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
+      (_ref, message) => {
+        out.push({
+          headers: Object.fromEntries(
+            Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+          ),
+        });
+      },
+    );
+    return out;
+  }
 });

@@ -57,7 +57,12 @@ export function runCli(
     execFile(
       process.execPath,
       [path.join(REPO_ROOT, 'bin', 'orderstream.js'), ...args],
-      { env: { ...process.env, ...env }, timeout: timeoutMs, cwd: REPO_ROOT },
+      {
+        env: { ...process.env, ...env },
+        timeout: timeoutMs,
+        cwd: REPO_ROOT,
+        maxBuffer: 512 * 1024 * 1024,
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
