@@ -132,6 +132,9 @@ export function reactToOrderEvent(input: OrderReaction): FulfilmentAction[] {
       return [cancel(orderId, `out of stock: ${event.reason}`, cancelCommandId(orderId))];
     }
     case 'OrderPaymentAuthorized':
+      // Authorized after the order was cancelled (the gateway answered late): give it back.
+      if (after.exists && after.status === 'cancelled')
+        return [refundPayment(orderId, event.paymentId)];
       if (!isPending(after)) return [];
       return [orderCommand({ type: 'ConfirmOrder', orderId }, confirmCommandId(orderId))];
     case 'OrderPaymentFailed':

@@ -407,6 +407,7 @@ describe('status transitions: every status × every command', () => {
   };
 
   // ok: accepted with one event; noop: accepted with none (already recorded); else the code.
+  // A payment authorized after a cancellation is still recorded, so the saga refunds it.
   type Cell = 'ok' | 'noop' | 'illegal_transition' | 'not_ready' | 'order_exists';
   const X = 'illegal_transition';
   // biome-ignore format: a table reads best as a table
@@ -417,7 +418,7 @@ describe('status transitions: every status × every command', () => {
     shipped:                      row('order_exists', 'noop',   X,        'noop',  X,       X,           X,    'ok',    X,      X),
     delivered:                    row('order_exists', 'noop',   X,        'noop',  X,       X,           X,    X,       X,      'ok'),
     returned:                     row('order_exists', 'noop',   X,        'noop',  X,       X,           X,    X,       X,      X),
-    'cancelled (from pending)':   row('order_exists', X,        X,        X,       X,       X,           X,    X,       X,      X),
+    'cancelled (from pending)':   row('order_exists', X,        X,        'ok',    X,       X,           X,    X,       X,      X),
     'cancelled (from confirmed)': row('order_exists', 'noop',   X,        'noop',  X,       X,           X,    X,       X,      X),
   };
 

@@ -198,7 +198,12 @@ function recordPaymentAuthorized(command: RecordPaymentAuthorized, state: OrderS
     ) {
       return accept(); // applied once
     }
-    const illegal = transitionProblem(order, ALLOWED_FROM.record, 'record a payment');
+    // A payment authorized after the order was cancelled (the gateway answered late) is still
+    // recorded: the saga reacts to it with a refund, so nobody is charged for a cancelled order.
+    const lateForCancelled = order.status === 'cancelled' && !payment;
+    const illegal = lateForCancelled
+      ? null
+      : transitionProblem(order, ALLOWED_FROM.record, 'record a payment');
     if (illegal) return illegal;
     if (payment) {
       return reject(
