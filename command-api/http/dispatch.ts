@@ -3,8 +3,9 @@ import type { Message } from '../../domain/decider';
 import type { Config } from '../../lib/config';
 import { sendInvalidRequest } from '../../lib/http/validation';
 import type { CommandBus } from '../command-bus';
-import { commandIdFor, requestHash } from '../ids';
+import { commandIdFor, newAggregateId, requestHash } from '../ids';
 import type { CommandReply } from '../processor/reply';
+import { sendOutcome, sendPending } from './outcome';
 import { idempotencyKeyHeader } from './request-schemas';
 
 export interface Dispatcher {
@@ -59,4 +60,37 @@ export function dispatch(
   prepared: PreparedCommand,
 ): Promise<CommandReply | undefined> {
   return d.bus.send(commandsTopic, aggregateId, command, prepared, d.config.commands.timeoutMs);
+}
+
+export interface CommandRequest<C extends Message> {
+  commandsTopic: string;
+  /** e.g. `/orders`: where a created aggregate can be read (`Location`). */
+  collection: string;
+  body: unknown;
+  /** The aggregate the command is for; undefined when the command creates it. */
+  aggregateId: string | undefined;
+  /** The command for that aggregate; undefined after answering the request itself. */
+  build: (aggregateId: string) => C | undefined | Promise<C | undefined>;
+  created?: boolean;
+}
+
+/**
+ * The whole round trip of one command: its id (Idempotency-Key), its aggregate (a created one
+ * gets an id derived from the command, so a retry creates the same), the wait for its outcome,
+ * and the answer (2xx, problem+json, or 202 pending).
+ */
+export async function runCommand<C extends Message>(
+  d: Dispatcher,
+  req: Request,
+  res: Response,
+  r: CommandRequest<C>,
+): Promise<void> {
+  const prepared = prepare(req, res, r.body);
+  if (!prepared) return;
+  const id = r.aggregateId ?? newAggregateId(prepared.commandId);
+  const command = await r.build(id);
+  if (!command) return;
+  const reply = await dispatch(d, r.commandsTopic, id, command, prepared);
+  if (!reply) return sendPending(res, prepared.commandId);
+  sendOutcome(res, reply, r.created ? 201 : 200, r.created ? `${r.collection}/${id}` : undefined);
 }

@@ -4,10 +4,8 @@ import { requireRole } from '../../lib/http/auth';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
-import { newAggregateId } from '../ids';
 import type { ProductCatalogue } from '../product-catalogue';
-import { type Dispatcher, dispatch, prepare } from './dispatch';
-import { sendOutcome, sendPending } from './outcome';
+import { type Dispatcher, runCommand } from './dispatch';
 import { placeOrderBody, reasonBody, shipBody } from './request-schemas';
 
 /** Order commands: customers place and cancel (or return) their own orders; admins ship and deliver. */
@@ -18,23 +16,23 @@ export function orderRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router 
   const staff = requireRole(d.config.jwt, 'admin', 'service');
   const topic = topicNames(d.config.topics).orderCommands;
 
-  async function run(
+  /** Sends one command for `aggregateId` (or a new aggregate) and answers with its outcome. */
+  const run = (
     req: Request,
     res: Response,
     body: unknown,
-    orderId: string | undefined,
-    build: (orderId: string) => OrderCommand | Promise<OrderCommand | undefined>,
+    aggregateId: string | undefined,
+    build: (id: string) => OrderCommand | undefined | Promise<OrderCommand | undefined>,
     created = false,
-  ): Promise<void> {
-    const prepared = prepare(req, res, body);
-    if (!prepared) return;
-    const id = orderId ?? newAggregateId(prepared.commandId);
-    const command = await build(id);
-    if (!command) return;
-    const reply = await dispatch(d, topic, id, command, prepared);
-    if (!reply) return sendPending(res, prepared.commandId);
-    sendOutcome(res, reply, created ? 201 : 200, created ? `/orders/${id}` : undefined);
-  }
+  ) =>
+    runCommand(d, req, res, {
+      commandsTopic: topic,
+      collection: '/orders',
+      body,
+      aggregateId,
+      build,
+      created,
+    });
 
   /** A customer acts on its own orders only: the owner refuses another customer's as not found. */
   const onBehalfOf = (req: Request) =>

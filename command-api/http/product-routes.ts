@@ -4,9 +4,8 @@ import { requireRole } from '../../lib/http/auth';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
-import { newAggregateId } from '../ids';
 import type { ProductCatalogue } from '../product-catalogue';
-import { type Dispatcher, dispatch, prepare } from './dispatch';
+import { type Dispatcher, dispatch, prepare, runCommand } from './dispatch';
 import { sendOutcome, sendPending } from './outcome';
 import {
   createProductBody,
@@ -23,21 +22,23 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
   const topic = topicNames(d.config.topics).productCommands;
 
   /** Validates, sends one command for product `productId`, answers with its outcome. */
-  async function run(
+  /** Sends one command for `aggregateId` (or a new aggregate) and answers with its outcome. */
+  const run = (
     req: Request,
     res: Response,
     body: unknown,
-    productId: string | undefined,
-    build: (productId: string) => ProductCommand,
+    aggregateId: string | undefined,
+    build: (id: string) => ProductCommand | undefined | Promise<ProductCommand | undefined>,
     created = false,
-  ): Promise<void> {
-    const prepared = prepare(req, res, body);
-    if (!prepared) return;
-    const id = productId ?? newAggregateId(prepared.commandId);
-    const reply = await dispatch(d, topic, id, build(id), prepared);
-    if (!reply) return sendPending(res, prepared.commandId);
-    sendOutcome(res, reply, created ? 201 : 200, created ? `/products/${id}` : undefined);
-  }
+  ) =>
+    runCommand(d, req, res, {
+      commandsTopic: topic,
+      collection: '/products',
+      body,
+      aggregateId,
+      build,
+      created,
+    });
 
   router.post('/products', admin, async (req, res) => {
     const body = parseBody(createProductBody, req, res);
