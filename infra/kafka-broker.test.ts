@@ -1,5 +1,5 @@
 import { loadConfig } from '../lib/config';
-import { brokerFiles, brokerProperties, localBrokerAddress } from './kafka-broker';
+import { brokerFiles, brokerProperties, localBrokerAddress, newClusterId } from './kafka-broker';
 
 describe('local Kafka broker settings', () => {
   it('runs a local broker only for one loopback address', () => {
@@ -33,5 +33,10 @@ describe('local Kafka broker settings', () => {
     expect(lines.get('log.dirs')).toBe('/tmp/os-state/kafka/data');
     expect(lines.get('transaction.state.log.replication.factor')).toBe('1');
     expect(lines.get('auto.create.topics.enable')).toBe('false');
+  });
+
+  it('makes cluster ids the storage tool accepts: 22 URL-safe characters, never a leading "-"', () => {
+    for (let i = 0; i < 2000; i += 1)
+      expect(newClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
   });
 });

@@ -128,10 +128,20 @@ function java(): string {
   return found;
 }
 
+/**
+ * A cluster id: 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes — and,
+ * like Kafka's own, never starting with "-", which the storage tool would read as an option.
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
 function formatStorage(files: BrokerFiles): void {
   if (fs.existsSync(path.join(files.dataDir, 'meta.properties'))) return;
-  // A cluster id is 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes.
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const result = spawnSync(
     java(),
     [
