@@ -12,6 +12,10 @@ export interface RunningServer {
 export function listen(app: Express, host: string, port: number): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host);
+    // Keep idle connections longer than clients do (fetch/undici: 4 s), so a client never sends
+    // a request on a socket the server has just closed (a reset instead of an answer).
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address() as AddressInfo;

@@ -84,14 +84,27 @@ export class SagaHarness {
     return res.body.aggregateId as string;
   }
 
+  /**
+   * Places an order as a careful client does: with an Idempotency-Key, retrying a request whose
+   * connection broke (the retry gets the first outcome, never a second order).
+   */
   async placeOrder(customer: string, productId: string, quantity = 1): Promise<string> {
     const token = await tokenFor(this.config, 'customer', customer);
-    const res = await call(this.commands.url, 'POST', '/orders', {
-      token,
-      body: { items: [{ productId, quantity }] },
-    });
-    if (res.status !== 201) throw new Error(`place order: ${res.status} ${res.text}`);
-    return res.body.aggregateId as string;
+    const headers = { 'Idempotency-Key': `order-${customer}-${productId}-${quantity}` };
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const res = await call(this.commands.url, 'POST', '/orders', {
+          token,
+          headers,
+          body: { items: [{ productId, quantity }] },
+        });
+        if (res.status !== 201) throw new Error(`place order: ${res.status} ${res.text}`);
+        return res.body.aggregateId as string;
+      } catch (err) {
+        const broken = err instanceof TypeError && /fetch failed/.test(err.message);
+        if (!broken || attempt >= 5) throw err;
+      }
+    }
   }
 
   orderEvents(): Promise<StoredEvent[]> {
