@@ -101,7 +101,8 @@ export class SagaHarness {
         if (res.status !== 201) throw new Error(`place order: ${res.status} ${res.text}`);
         return res.body.aggregateId as string;
       } catch (err) {
-        const broken = err instanceof TypeError && /fetch failed/.test(err.message);
+        // fetch's TypeError comes from Node's realm, not the test's: match on the message.
+        const broken = (err as Error | undefined)?.message === 'fetch failed';
         if (!broken || attempt >= 5) throw err;
       }
     }
