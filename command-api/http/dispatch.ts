@@ -94,3 +94,20 @@ export async function runCommand<C extends Message>(
   if (!reply) return sendPending(res, prepared.commandId);
   sendOutcome(res, reply, r.created ? 201 : 200, r.created ? `${r.collection}/${id}` : undefined);
 }
+
+/** The route files' shorthand for runCommand on one commands topic and collection. */
+export function commandRunner<C extends Message>(
+  d: Dispatcher,
+  commandsTopic: string,
+  collection: string,
+) {
+  return (
+    req: Request,
+    res: Response,
+    body: unknown,
+    aggregateId: string | undefined,
+    build: CommandRequest<C>['build'],
+    created = false,
+  ): Promise<void> =>
+    runCommand(d, req, res, { commandsTopic, collection, body, aggregateId, build, created });
+}

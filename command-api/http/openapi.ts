@@ -1,10 +1,12 @@
 /** The command API's OpenAPI 3.1 document, served at GET /openapi.json (a test checks it matches the routes). */
 
-const problem = { $ref: '#/components/responses/Problem' };
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+import { jsonBody, pathParam, problemComponent, problemResponse } from '../../lib/http/openapi';
+
+const problem = problemResponse;
+const json = jsonBody;
 const money = { $ref: '#/components/schemas/Money' };
 const idempotencyKey = { $ref: '#/components/parameters/IdempotencyKey' };
-const pathId = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const pathId = (name: string) => pathParam(name);
 
 const outcomes = (success: '200' | '201') => ({
   [success]: {
@@ -248,24 +250,7 @@ export const openApiDocument = {
       },
     },
     responses: {
-      Problem: {
-        description: 'RFC 9457 problem details',
-        content: {
-          'application/problem+json': {
-            schema: {
-              type: 'object',
-              properties: {
-                type: { type: 'string' },
-                title: { type: 'string' },
-                status: { type: 'integer' },
-                detail: { type: 'string' },
-                code: { type: 'string' },
-                errors: { type: 'array' },
-              },
-            },
-          },
-        },
-      },
+      Problem: problemComponent,
     },
   },
 } as const;

@@ -1,11 +1,11 @@
-import { type Request, type Response, Router } from 'express';
+import { type Request, Router } from 'express';
 import type { OrderCommand } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
 import type { ProductCatalogue } from '../product-catalogue';
-import { type Dispatcher, runCommand } from './dispatch';
+import { commandRunner, type Dispatcher } from './dispatch';
 import { placeOrderBody, reasonBody, shipBody } from './request-schemas';
 
 /** Order commands: customers place and cancel (or return) their own orders; admins ship and deliver. */
@@ -15,24 +15,8 @@ export function orderRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router 
   const customerOrStaff = requireRole(d.config.jwt, 'customer', 'admin', 'service');
   const staff = requireRole(d.config.jwt, 'admin', 'service');
   const topic = topicNames(d.config.topics).orderCommands;
-
-  /** Sends one command for `aggregateId` (or a new aggregate) and answers with its outcome. */
-  const run = (
-    req: Request,
-    res: Response,
-    body: unknown,
-    aggregateId: string | undefined,
-    build: (id: string) => OrderCommand | undefined | Promise<OrderCommand | undefined>,
-    created = false,
-  ) =>
-    runCommand(d, req, res, {
-      commandsTopic: topic,
-      collection: '/orders',
-      body,
-      aggregateId,
-      build,
-      created,
-    });
+  /** Sends one command for an aggregate (or a new one) and answers with its outcome. */
+  const run = commandRunner<OrderCommand>(d, topic, '/orders');
 
   /** A customer acts on its own orders only: the owner refuses another customer's as not found. */
   const onBehalfOf = (req: Request) =>

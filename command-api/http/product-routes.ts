@@ -1,11 +1,11 @@
-import { type Request, type Response, Router } from 'express';
+import { Router } from 'express';
 import type { ProductCommand } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
 import type { ProductCatalogue } from '../product-catalogue';
-import { type Dispatcher, dispatch, prepare, runCommand } from './dispatch';
+import { commandRunner, type Dispatcher, dispatch, prepare } from './dispatch';
 import { sendOutcome, sendPending } from './outcome';
 import {
   createProductBody,
@@ -20,25 +20,8 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
   const admin = requireRole(d.config.jwt, 'admin');
   const service = requireRole(d.config.jwt, 'service', 'admin');
   const topic = topicNames(d.config.topics).productCommands;
-
-  /** Validates, sends one command for product `productId`, answers with its outcome. */
-  /** Sends one command for `aggregateId` (or a new aggregate) and answers with its outcome. */
-  const run = (
-    req: Request,
-    res: Response,
-    body: unknown,
-    aggregateId: string | undefined,
-    build: (id: string) => ProductCommand | undefined | Promise<ProductCommand | undefined>,
-    created = false,
-  ) =>
-    runCommand(d, req, res, {
-      commandsTopic: topic,
-      collection: '/products',
-      body,
-      aggregateId,
-      build,
-      created,
-    });
+  /** Sends one command for an aggregate (or a new one) and answers with its outcome. */
+  const run = commandRunner<ProductCommand>(d, topic, '/products');
 
   router.post('/products', admin, async (req, res) => {
     const body = parseBody(createProductBody, req, res);

@@ -1,17 +1,12 @@
 /** The query API's OpenAPI 3.1 document, served at GET /openapi.json (a test checks it matches the routes). */
 
+import { jsonBody, pathParam, problemComponent, problemResponse } from '../../lib/http/openapi';
 import { ORDER_PROGRESS } from './shapes';
 
-const problem = { $ref: '#/components/responses/Problem' };
-const json = (schema: object) => ({ content: { 'application/json': { schema } } });
+const problem = problemResponse;
+const json = jsonBody;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const pathId = (name: string, description: string) => ({
-  name,
-  in: 'path',
-  required: true,
-  description,
-  schema: { type: 'string' },
-});
+const pathId = (name: string, description: string) => pathParam(name, description);
 const queryParam = (name: string, schema: object, description: string) => ({
   name,
   in: 'query',
@@ -378,29 +373,7 @@ export const openApiDocument = {
       },
     },
     responses: {
-      Problem: {
-        description: 'RFC 9457 problem details',
-        content: {
-          'application/problem+json': {
-            schema: {
-              type: 'object',
-              properties: {
-                type: { type: 'string' },
-                title: { type: 'string' },
-                status: { type: 'integer' },
-                detail: { type: 'string' },
-                errors: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: { field: { type: 'string' }, message: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
+      Problem: problemComponent,
     },
   },
 } as const;
