@@ -1,4 +1,4 @@
-import { type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { sendProblem } from '../../lib/http/problem';
@@ -45,62 +45,57 @@ export function orderRoutes(ctx: QueryContext): Router {
   const router = Router();
   const signedIn = anyRole(ctx.config);
 
-  router.get('/orders/:id', signedIn, async (req, res) => {
+  /**
+   * Looks one order up on every shard (`select` gets the schema and returns rows carrying
+   * `customer_id`), answering 404 for an unknown order or another customer's; else the rows.
+   */
+  async function readOwnOrder<R extends { customer_id: string }>(
+    req: Request,
+    res: Response,
+    select: (s: string) => string,
+  ): Promise<R[] | undefined> {
     const consistency = readConsistency(req, res, ctx.topics);
-    if (!consistency) return;
+    if (!consistency) return undefined;
     const orderId = req.params.id as string;
     const { results, from } = await ctx.shards.read(
       allShards(ctx.ring),
       consistency.positions,
-      async (db, schema) => {
-        const s = escapeIdentifier(schema);
-        const { rows } = await db.query<OrderRow & LineRow>(
-          `select ${orderColumns(s)}, ${LINE_COLUMNS}
-             from ${s}.orders o
-             left join ${s}.order_lines l on l.order_id = o.order_id
-            where o.order_id = $1
-            order by l.line_no`,
-          [orderId],
-        );
-        return rows;
-      },
+      async (db, schema) => (await db.query<R>(select(escapeIdentifier(schema)), [orderId])).rows,
     );
     res.setHeader(READ_FROM_HEADER, from);
     const rows = results.find((r) => r.length > 0);
     const owner = ownCustomer(req);
     if (!rows?.[0] || (owner !== undefined && rows[0].customer_id !== owner)) {
-      return orderNotFound(res, orderId);
+      orderNotFound(res, orderId);
+      return undefined;
     }
-    res.json(orderWithLinesJson(rows));
+    return rows;
+  }
+
+  router.get('/orders/:id', signedIn, async (req, res) => {
+    const rows = await readOwnOrder<OrderRow & LineRow>(
+      req,
+      res,
+      (s) => `select ${orderColumns(s)}, ${LINE_COLUMNS}
+                from ${s}.orders o
+                left join ${s}.order_lines l on l.order_id = o.order_id
+               where o.order_id = $1
+               order by l.line_no`,
+    );
+    if (rows) res.json(orderWithLinesJson(rows));
   });
 
   router.get('/orders/:id/history', signedIn, async (req, res) => {
-    const consistency = readConsistency(req, res, ctx.topics);
-    if (!consistency) return;
-    const orderId = req.params.id as string;
-    const { results, from } = await ctx.shards.read(
-      allShards(ctx.ring),
-      consistency.positions,
-      async (db, schema) => {
-        const s = escapeIdentifier(schema);
-        const { rows } = await db.query<HistoryRow>(
-          `select ${HISTORY_COLUMNS}
-             from ${s}.orders o
-             left join ${s}.order_history h on h.order_id = o.order_id
-            where o.order_id = $1
-            order by h.aggregate_version`,
-          [orderId],
-        );
-        return rows;
-      },
+    const rows = await readOwnOrder<HistoryRow>(
+      req,
+      res,
+      (s) => `select ${HISTORY_COLUMNS}
+                from ${s}.orders o
+                left join ${s}.order_history h on h.order_id = o.order_id
+               where o.order_id = $1
+               order by h.aggregate_version`,
     );
-    res.setHeader(READ_FROM_HEADER, from);
-    const rows = results.find((r) => r.length > 0);
-    const owner = ownCustomer(req);
-    if (!rows?.[0] || (owner !== undefined && rows[0].customer_id !== owner)) {
-      return orderNotFound(res, orderId);
-    }
-    res.json(historyJson(rows));
+    if (rows) res.json(historyJson(rows));
   });
 
   router.get('/customers/:id/orders', signedIn, async (req, res) => {
