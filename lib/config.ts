@@ -49,6 +49,7 @@ export const DEV_JWT_SECRET = 'orderstream-local-development-secret-not-for-prod
 const envSchema = z.object({
   KAFKA_BROKERS: commaList(hostPort).default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().min(1).default('orderstream'),
+  KAFKA_CLIENT: z.enum(['auto', 'kafkajs', 'confluent']).default('auto'),
   KAFKA_CONTROLLER_PORT: int(1, 65535).default(9093),
   KAFKA_HEAP: z
     .string()
@@ -116,7 +117,14 @@ const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
-  kafka: { brokers: string[]; clientId: string; controllerPort: number; heap: string };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    /** Which adapter of the Kafka port (lib/kafka): `auto` = the native one when built. */
+    client: 'auto' | 'kafkajs' | 'confluent';
+    controllerPort: number;
+    heap: string;
+  };
   topics: {
     prefix: string;
     partitions: number;
@@ -230,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     kafka: {
       brokers: e.KAFKA_BROKERS,
       clientId: e.KAFKA_CLIENT_ID,
+      client: e.KAFKA_CLIENT,
       controllerPort: e.KAFKA_CONTROLLER_PORT,
       heap: e.KAFKA_HEAP,
     },

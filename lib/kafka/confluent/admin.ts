@@ -1,0 +1,172 @@
+import {
+  IsolationLevel,
+  type KafkaJS,
+  Producer as RdProducer,
+} from '@confluentinc/kafka-javascript';
+import type {
+  GroupDescription,
+  KafkaAdmin,
+  PartitionOffsets,
+  TopicDescription,
+  TopicPartitionOffset,
+  TopicSpec,
+} from '../port';
+import { type KafkaSettings, sleep } from '../settings';
+import { baseConfig, classifyConfluentError } from './client';
+
+const TIMEOUT_MS = 10_000;
+
+/** Runs `call` again while it fails with a retriable error (e.g. a new topic's leader settling). */
+async function retrying<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (err) {
+      const unknownTopic = /unknown topic|does not host|leader not available/i.test(
+        err instanceof Error ? err.message : '',
+      );
+      if ((!unknownTopic && classifyConfluentError(err) !== 'retriable') || attempt >= attempts)
+        throw err;
+      await sleep(100 * Math.min(attempt, 10));
+    }
+  }
+}
+
+const STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];
+
+/** The library's admin client, plus a metadata connection for the cluster's brokers. */
+export class ConfluentAdmin implements KafkaAdmin {
+  private readonly admin: KafkaJS.Admin;
+  private connected: Promise<void> | undefined;
+  private metadataClient: Promise<RdProducer> | undefined;
+
+  constructor(
+    kafka: KafkaJS.Kafka,
+    private readonly settings: KafkaSettings,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  private async ready(): Promise<KafkaJS.Admin> {
+    this.connected ??= this.admin.connect();
+    await this.connected;
+    return this.admin;
+  }
+
+  async brokers(): Promise<number[]> {
+    this.metadataClient ??= new Promise((resolve, reject) => {
+      const client = new RdProducer(baseConfig(this.settings));
+      client.connect({ timeout: this.settings.requestTimeoutMs ?? TIMEOUT_MS }, (err) =>
+        err ? reject(err) : resolve(client),
+      );
+    });
+    const client = await this.metadataClient;
+    const metadata = await new Promise<{ brokers: { id: number }[] }>((resolve, reject) =>
+      client.getMetadata({ timeout: this.settings.requestTimeoutMs ?? TIMEOUT_MS }, (err, data) =>
+        err ? reject(err) : resolve(data),
+      ),
+    );
+    return metadata.brokers.map((b) => b.id);
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.ready()).listTopics({ timeout: TIMEOUT_MS });
+  }
+
+  async createTopics(topics: TopicSpec[]): Promise<string[]> {
+    const admin = await this.ready();
+    const existing = new Set(await admin.listTopics({ timeout: TIMEOUT_MS }));
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return [];
+    await admin.createTopics({
+      timeout: TIMEOUT_MS,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: t.replicationFactor ?? -1,
+        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    for (const t of missing) await this.offsets(t.name);
+    return missing.map((t) => t.name);
+  }
+
+  async describeTopics(names: string[]): Promise<TopicDescription[]> {
+    if (names.length === 0) return [];
+    const admin = await this.ready();
+    const topics = await retrying(() =>
+      admin.fetchTopicMetadata({ topics: names, timeout: TIMEOUT_MS }),
+    );
+    return topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.length,
+      replicas: t.partitions[0]?.replicas.length ?? 0,
+    }));
+  }
+
+  async deleteTopics(names: string[]): Promise<void> {
+    if (names.length > 0)
+      await (await this.ready()).deleteTopics({ topics: names, timeout: TIMEOUT_MS });
+  }
+
+  async offsets(topic: string): Promise<PartitionOffsets[]> {
+    const admin = await this.ready();
+    const rows = await retrying(() =>
+      admin.fetchTopicOffsets(topic, {
+        timeout: TIMEOUT_MS,
+        isolationLevel: IsolationLevel.READ_UNCOMMITTED,
+      }),
+    );
+    return rows
+      .map((r) => ({ partition: r.partition, low: BigInt(r.low), high: BigInt(r.high) }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  async groupOffsets(groupId: string, topics: string[]): Promise<TopicPartitionOffset[]> {
+    const admin = await this.ready();
+    const rows = await retrying(() => admin.fetchOffsets({ groupId, topics, timeout: TIMEOUT_MS }));
+    return rows.flatMap(({ topic, partitions }) =>
+      partitions
+        .filter((p) => p.offset !== '-1' && p.offset !== '')
+        .map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
+    );
+  }
+
+  async listGroups(): Promise<string[]> {
+    const { groups } = await (await this.ready()).listGroups({ timeout: TIMEOUT_MS });
+    return groups.map((g) => g.groupId);
+  }
+
+  async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
+    if (groupIds.length === 0) return [];
+    const { groups } = await (await this.ready()).describeGroups(groupIds, { timeout: TIMEOUT_MS });
+    return groups.map((g) => ({
+      groupId: g.groupId,
+      state: STATES[g.state] ?? 'Unknown',
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        assignment: m.assignment.topicPartitions.map(({ topic, partition }) => ({
+          topic,
+          partition,
+        })),
+      })),
+    }));
+  }
+
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    if (groupIds.length > 0)
+      await (await this.ready()).deleteGroups(groupIds, { timeout: TIMEOUT_MS });
+  }
+
+  async close(): Promise<void> {
+    const client = this.metadataClient;
+    this.metadataClient = undefined;
+    if (client) {
+      const c = await client.catch(() => undefined);
+      if (c) await new Promise<void>((resolve) => c.disconnect(() => resolve()));
+    }
+    if (this.connected) await this.admin.disconnect();
+  }
+}

@@ -1,0 +1,182 @@
+import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type {
+  ConsumedHeaders,
+  ConsumedRecord,
+  GroupConsumer,
+  GroupConsumerOptions,
+  GroupHandlers,
+  TopicPartition,
+  TopicPartitionOffset,
+} from '../port';
+
+const keyOf = (topic: string, partition: number): string => `${topic}#${partition}`;
+
+function headersOf(message: KafkaMessage): ConsumedHeaders {
+  const headers: ConsumedHeaders = {};
+  for (const [name, raw] of Object.entries(message.headers ?? {})) {
+    const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    headers[name] = value === undefined ? undefined : Buffer.from(value);
+  }
+  return headers;
+}
+
+export function recordsOf(batch: Batch): ConsumedRecord[] {
+  return batch.messages.map((m) => ({
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: BigInt(m.offset),
+    key: m.key,
+    value: m.value,
+    headers: headersOf(m),
+    timestamp: Number(m.timestamp),
+  }));
+}
+
+/**
+ * A kafkajs consumer group member. kafkajs tells the new assignment only after a rebalance
+ * (GROUP_JOIN), so revoked and assigned partitions are its difference with the previous one;
+ * a new partition is paused until `onAssigned` has settled, so no record reaches `onBatch`
+ * before the handler has seen (and maybe sought) its partition.
+ */
+export class KafkajsGroupConsumer implements GroupConsumer {
+  readonly groupId: string;
+  private readonly consumer: Consumer;
+  private owned = new Set<string>();
+  /** Settles once `onAssigned` has run for the partitions of the latest assignment. */
+  private readonly ready = new Map<string, Promise<void>>();
+  private assignmentTurn: Promise<void> = Promise.resolve();
+  private handlers: GroupHandlers | undefined;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: GroupConsumerOptions,
+  ) {
+    this.groupId = options.groupId;
+    const sessionTimeout = options.sessionTimeoutMs ?? 10_000;
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout,
+      heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
+      maxWaitTimeInMs: options.maxWaitMs ?? 100,
+      readUncommitted: false,
+    });
+  }
+
+  async start(handlers: GroupHandlers): Promise<void> {
+    this.handlers = handlers;
+    const { consumer } = this;
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.onAssignment(payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) handlers.onCrash?.(payload.error);
+    });
+    await consumer.connect();
+    for (const topic of this.options.topics)
+      await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: this.options.autoCommit ?? false,
+      autoCommitInterval: 5000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 64,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const key = keyOf(batch.topic, batch.partition);
+        if (!isRunning() || isStale() || !this.owned.has(key)) return;
+        const gate = this.ready.get(key);
+        if (gate) {
+          // Not ready yet: fetch it again once the handler has seen the partition.
+          const tp = [{ topic: batch.topic, partitions: [batch.partition] }];
+          consumer.pause(tp);
+          void gate.then(() => {
+            if (this.owned.has(key)) consumer.resume(tp);
+          });
+          return;
+        }
+        const records = recordsOf(batch);
+        const last = records.at(-1);
+        if (!last) return;
+        const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+        try {
+          await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
+        } finally {
+          clearInterval(beat);
+        }
+        // kafkajs fetches from the last resolved offset: resolve what was delivered.
+        if (!isStale()) resolveOffset(String(last.offset));
+      },
+    });
+  }
+
+  private onAssignment(assignment: Record<string, number[]>): void {
+    const now = new Set(
+      Object.entries(assignment).flatMap(([topic, partitions]) =>
+        partitions.map((p) => keyOf(topic, p)),
+      ),
+    );
+    const toTp = (key: string): TopicPartition => {
+      const at = key.lastIndexOf('#');
+      return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+    };
+    const revoked = [...this.owned].filter((k) => !now.has(k));
+    const assigned = [...now].filter((k) => !this.owned.has(k));
+    this.owned = now;
+    for (const key of revoked) this.ready.delete(key);
+    const handlers = this.handlers;
+    const turn = this.assignmentTurn.then(async () => {
+      if (revoked.length > 0) await handlers?.onRevoked?.(revoked.map(toTp));
+      if (assigned.length > 0) await handlers?.onAssigned?.(assigned.map(toTp));
+    });
+    this.assignmentTurn = turn.catch(() => undefined);
+    const settled = turn.then(
+      () => undefined,
+      (err: unknown) => {
+        handlers?.onCrash?.(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+    for (const key of assigned) {
+      this.ready.set(key, settled);
+      void settled.then(() => {
+        if (this.ready.get(key) === settled) this.ready.delete(key);
+      });
+    }
+  }
+
+  seek(position: TopicPartitionOffset): void {
+    this.consumer.seek({
+      topic: position.topic,
+      partition: position.partition,
+      offset: String(position.offset),
+    });
+  }
+
+  pause(partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions)
+      this.consumer.pause([{ topic, partitions: [partition] }]);
+  }
+
+  resume(partitions: TopicPartition[]): void {
+    for (const { topic, partition } of partitions)
+      this.consumer.resume([{ topic, partitions: [partition] }]);
+  }
+
+  async commit(offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.consumer.commitOffsets(
+      offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.consumer.disconnect();
+    const owned = [...this.owned];
+    this.owned = new Set();
+    if (owned.length > 0) {
+      await this.handlers?.onRevoked?.(
+        owned.map((key) => {
+          const at = key.lastIndexOf('#');
+          return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,18 @@
+import type { Logger } from '../logger';
+
+/** What every adapter needs to reach the cluster. */
+export interface KafkaSettings {
+  brokers: string[];
+  clientId: string;
+  /** Library messages go here (warnings and errors only); none when absent. */
+  logger?: Logger;
+  /** How long connecting and each request may take before failing. */
+  requestTimeoutMs?: number;
+}
+
+/** How a client-library error should be handled. */
+export type ErrorKind = 'retriable' | 'fenced' | 'fatal';
+
+/** Waits `ms` (for backoff between attempts). */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,61 @@
+import { KafkaFencedError, type Transaction } from './port';
+import { type ErrorKind, sleep } from './settings';
+
+/** The adapter's primitives for one transaction. */
+export interface TransactionPrimitives {
+  begin(): Promise<Transaction>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  classify(error: unknown): ErrorKind;
+}
+
+const fenced = (cause: unknown): KafkaFencedError =>
+  new KafkaFencedError(
+    `fenced: another producer took over this transactional id (${cause instanceof Error ? cause.message : String(cause)})`,
+  );
+
+/**
+ * Runs `work` in a transaction and commits it (both adapters share this loop). A retriable
+ * failure (a coordinator moving or loading, a previous commit still completing) aborts and
+ * runs `work` again in a new transaction; being fenced — seen in the failure itself or in the
+ * abort that follows it — becomes KafkaFencedError; anything else aborts and is thrown.
+ */
+export async function runTransaction<T>(
+  primitives: TransactionPrimitives,
+  work: (tx: Transaction) => Promise<T>,
+  attempts = 8,
+): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    let began = false;
+    try {
+      const tx = await primitives.begin();
+      began = true;
+      const result = await work(tx);
+      await primitives.commit();
+      return result;
+    } catch (err) {
+      let kind = primitives.classify(err);
+      if (began && kind !== 'fenced') {
+        try {
+          await primitives.abort();
+        } catch (abortError) {
+          if (primitives.classify(abortError) === 'fenced') kind = 'fenced';
+        }
+      }
+      if (kind === 'fenced') throw fenced(err);
+      if (kind !== 'retriable' || attempt >= attempts) throw err;
+      await sleep(Math.min(50 * attempt, 500));
+    }
+  }
+}
+
+/** Runs calls one after another (a producer has one transaction open at a time). */
+export class Turns {
+  private last: Promise<unknown> = Promise.resolve();
+
+  run<T>(call: () => Promise<T>): Promise<T> {
+    const next = this.last.then(call, call);
+    this.last = next.catch(() => undefined);
+    return next;
+  }
+}

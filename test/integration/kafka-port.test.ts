@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createKafkaClient,
+  type GroupConsumer,
+  type KafkaAdapterName,
+  type KafkaClient,
+  KafkaFencedError,
+  type RecordBatch,
+  readToEnd,
+  resolveAdapter,
+  type TopicPartition,
+} from '../../lib/kafka/index';
+import { eventually, runConfig } from '../support/test-env';
+
+/**
+ * The Kafka port's contract, checked on the real broker for every adapter built here (CI
+ * builds the native one: ORDERSTREAM_REQUIRE_NATIVE_KAFKA=1 makes its absence a failure).
+ */
+const adapters: KafkaAdapterName[] = ['kafkajs'];
+if (resolveAdapter('auto') === 'confluent') adapters.push('confluent');
+
+test('the native adapter is built where CI requires it', () => {
+  if (process.env.ORDERSTREAM_REQUIRE_NATIVE_KAFKA === '1') expect(adapters).toContain('confluent');
+});
+
+describe.each(adapters)('the Kafka port on %s', (adapter) => {
+  const base = runConfig();
+  const config = { ...base, kafka: { ...base.kafka, client: adapter } };
+  const kafka: KafkaClient = createKafkaClient(config);
+  const prefix = `${config.topics.prefix}.port.${adapter}`;
+  const closers: (() => Promise<void>)[] = [];
+  let n = 0;
+
+  async function newTopic(partitions = 1): Promise<string> {
+    n += 1;
+    const name = `${prefix}.t${n}`;
+    const admin = kafka.admin();
+    try {
+      expect(await admin.createTopics([{ name, partitions, config: {} }])).toEqual([name]);
+    } finally {
+      await admin.close();
+    }
+    return name;
+  }
+
+  async function readAll(topic: string, partitions = 1): Promise<RecordBatch['records']> {
+    const records: RecordBatch['records'] = [];
+    await readToEnd(
+      kafka,
+      Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
+      (batch) => {
+        records.push(...batch.records);
+      },
+    );
+    return records;
+  }
+
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  });
+
+  it('tells the cluster apart and creates topics once', async () => {
+    expect(kafka.adapter).toBe(adapter);
+    const topic = await newTopic(3);
+    const admin = kafka.admin();
+    try {
+      expect((await admin.brokers()).length).toBeGreaterThan(0);
+      expect(await admin.createTopics([{ name: topic, partitions: 3, config: {} }])).toEqual([]);
+      expect(await admin.describeTopics([topic])).toEqual([
+        { name: topic, partitions: 3, replicas: 1 },
+      ]);
+      expect(await admin.offsets(topic)).toEqual(
+        [0, 1, 2].map((partition) => ({ partition, low: 0n, high: 0n })),
+      );
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('appends with an idempotent producer and tells each record its position', async () => {
+    const topic = await newTopic(2);
+    const producer = kafka.producer();
+    closers.push(() => producer.close());
+    const sends = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        producer.send([
+          { topic, key: `k${i % 4}`, value: Buffer.from(`v${i}`), headers: { n: String(i) } },
+        ]),
+      ),
+    );
+    const records = await readAll(topic, 2);
+    expect(records).toHaveLength(20);
+    for (const [i, [position]] of sends.entries()) {
+      const record = records.find(
+        (r) => r.partition === position?.partition && r.offset === position?.offset,
+      );
+      expect(record?.value?.toString()).toBe(`v${i}`);
+      expect(record?.headers.n?.toString()).toBe(String(i));
+      expect(record?.key?.toString()).toBe(`k${i % 4}`);
+    }
+    // The same key always lands in the same partition (Kafka's default partitioner).
+    const byKey = new Map<string, Set<number>>();
+    for (const r of records) {
+      const set = byKey.get(String(r.key)) ?? new Set();
+      set.add(r.partition);
+      byKey.set(String(r.key), set);
+    }
+    for (const partitions of byKey.values()) expect(partitions.size).toBe(1);
+  });
+
+  it('shows committed transactions only, and reads to an end that is a marker', async () => {
+    const topic = await newTopic();
+    const tx = kafka.transactionalProducer(`${prefix}.tx.${randomUUID()}`);
+    closers.push(() => tx.close());
+    await tx.open();
+    const positions = await tx.transaction((t) =>
+      t.send([
+        { topic, key: 'a', value: Buffer.from('1') },
+        { topic, key: 'a', value: Buffer.from('2') },
+      ]),
+    );
+    expect(positions.map((p) => p.offset)).toEqual([0n, 1n]);
+    await expect(
+      tx.transaction(async (t) => {
+        await t.send([{ topic, key: 'a', value: Buffer.from('aborted') }]);
+        throw new Error('changed my mind');
+      }),
+    ).rejects.toThrow('changed my mind');
+    // The log now ends with a commit marker, an aborted record and an abort marker.
+    const records = await readAll(topic);
+    expect(records.map((r) => r.value?.toString())).toEqual(['1', '2']);
+    await tx.transaction((t) => t.send([{ topic, key: 'a', value: Buffer.from('3') }]));
+    expect((await readAll(topic)).map((r) => r.value?.toString())).toEqual(['1', '2', '3']);
+  });
+
+  it('fences an older producer with the same transactional id', async () => {
+    const topic = await newTopic();
+    const id = `${prefix}.fence.${randomUUID()}`;
+    const zombie = kafka.transactionalProducer(id);
+    const successor = kafka.transactionalProducer(id);
+    closers.push(
+      () => zombie.close(),
+      () => successor.close(),
+    );
+    await zombie.open();
+    await zombie.transaction((t) => t.send([{ topic, key: 'k', value: Buffer.from('before') }]));
+    await successor.open();
+    await expect(
+      zombie.transaction((t) => t.send([{ topic, key: 'k', value: Buffer.from('zombie') }])),
+    ).rejects.toBeInstanceOf(KafkaFencedError);
+    await successor.transaction((t) => t.send([{ topic, key: 'k', value: Buffer.from('after') }]));
+    expect((await readAll(topic)).map((r) => r.value?.toString())).toEqual(['before', 'after']);
+  });
+
+  it('delivers a group its partitions, honours a seek on assignment, and commits offsets in transactions', async () => {
+    const input = await newTopic(2);
+    const output = await newTopic();
+    const producer = kafka.producer();
+    closers.push(() => producer.close());
+    await producer.send(
+      Array.from({ length: 10 }, (_, i) => ({
+        topic: input,
+        partition: i % 2,
+        key: `k${i}`,
+        value: Buffer.from(String(i)),
+      })),
+    );
+    const groupId = `${prefix}.group.${randomUUID()}`;
+    const consumer = kafka.groupConsumer({ groupId, topics: [input] });
+    const tx = kafka.transactionalProducer(`${prefix}.loop.${randomUUID()}`);
+    closers.push(
+      () => consumer.close(),
+      () => tx.close(),
+    );
+    await tx.open();
+    const assigned: TopicPartition[] = [];
+    const seen: string[] = [];
+    await consumer.start({
+      onAssigned: (partitions) => {
+        assigned.push(...partitions);
+        // Partition 1 resumes after its first two records (offsets 0 and 1).
+        for (const p of partitions) if (p.partition === 1) consumer.seek({ ...p, offset: 2n });
+      },
+      onBatch: async (batch) => {
+        seen.push(...batch.records.map((r) => `${batch.partition}:${r.offset}`));
+        await tx.transaction(async (t) => {
+          await t.send(batch.records.map((r) => ({ topic: output, key: 'out', value: r.value })));
+          await t.sendOffsets(consumer, [
+            {
+              topic: input,
+              partition: batch.partition,
+              offset: (batch.records.at(-1)?.offset ?? 0n) + 1n,
+            },
+          ]);
+        });
+      },
+    });
+    await eventually(
+      async () => seen.length,
+      (count) => count >= 8,
+      30_000,
+    );
+    expect(assigned.sort((a, b) => a.partition - b.partition)).toEqual([
+      { topic: input, partition: 0 },
+      { topic: input, partition: 1 },
+    ]);
+    expect(seen.filter((s) => s.startsWith('1:')).sort()).toEqual(['1:2', '1:3', '1:4']);
+    expect(seen.filter((s) => s.startsWith('0:'))).toHaveLength(5);
+    const admin = kafka.admin();
+    try {
+      const committed = await eventually(
+        () => admin.groupOffsets(groupId, [input]),
+        (rows) => rows.length === 2,
+      );
+      expect(committed.sort((a, b) => a.partition - b.partition).map((c) => c.offset)).toEqual([
+        5n,
+        5n,
+      ]);
+    } finally {
+      await admin.close();
+    }
+    expect((await readAll(output)).length).toBe(8);
+  });
+
+  it('moves partitions between members: revoked from one, assigned to the other', async () => {
+    const topic = await newTopic(4);
+    const groupId = `${prefix}.members.${randomUUID()}`;
+    const owners = new Map<string, number>();
+    const events: string[] = [];
+    const member = (name: string): GroupConsumer => {
+      const consumer = kafka.groupConsumer({ groupId, topics: [topic], sessionTimeoutMs: 6000 });
+      closers.push(() => consumer.close());
+      void consumer.start({
+        onAssigned: (ps) => {
+          for (const p of ps) owners.set(String(p.partition), Number(name));
+          events.push(`${name}+${ps.map((p) => p.partition).join(',')}`);
+        },
+        onRevoked: (ps) => {
+          for (const p of ps)
+            if (owners.get(String(p.partition)) === Number(name))
+              owners.delete(String(p.partition));
+          events.push(`${name}-${ps.map((p) => p.partition).join(',')}`);
+        },
+        onBatch: async () => undefined,
+      });
+      return consumer;
+    };
+    const first = member('1');
+    await eventually(
+      async () => owners.size,
+      (size) => size === 4,
+      30_000,
+    );
+    member('2');
+    await eventually(
+      async () => new Set(owners.values()).size,
+      (distinct) => distinct === 2,
+      30_000,
+    );
+    await first.close();
+    await eventually(
+      async () => [...owners.values()].filter((o) => o === 2).length,
+      (count) => count === 4,
+      30_000,
+    );
+    expect(events.some((e) => e.startsWith('1-'))).toBe(true);
+  });
+});
