@@ -117,7 +117,15 @@ export class KafkajsTransactionalProducer implements TransactionalProducer {
     private readonly kafka: Kafka,
     readonly transactionalId: string,
   ) {
-    this.producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // A transaction started right after a commit meets CONCURRENT_TRANSACTIONS until the
+      // broker has written the markers (a few ms); kafkajs' default 300 ms backoff would stall
+      // every owner between batches, so retry soon, as the Java client does.
+      retry: { initialRetryTime: 20, maxRetryTime: 2000, retries: 20 },
+    });
   }
 
   async open(): Promise<void> {
