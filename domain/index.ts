@@ -4,7 +4,13 @@ export * from './decider';
 export * from './fulfilment';
 export * from './money';
 export * from './order/commands';
-export { aggregateId as orderAggregateId, MAX_ORDER_LINES, orderDecider } from './order/decider';
+export {
+  aggregateId as orderAggregateId,
+  MAX_ORDER_LINES,
+  type OrderTotal,
+  orderDecider,
+  orderTotal,
+} from './order/decider';
 export * from './order/events';
 export * from './order/state';
 export * from './product/commands';
