@@ -190,11 +190,7 @@ describe('PlaceOrder: money stays within MAX_MINOR_UNITS', () => {
       [line('p-dear', 1, 9_007_199_254_740_990), line('p-cent', 1, 1)],
       'line 1 (product p-dear): the unit price of 9007199254740990 minor units',
     ],
-    [
-      'a unit price above 2^53',
-      [line('p-1', 1, 2 ** 60)],
-      'line 1 (product p-1): the unit price',
-    ],
+    ['a unit price above 2^53', [line('p-1', 1, 2 ** 60)], 'line 1 (product p-1): the unit price'],
     [
       'a line total above the bound',
       [line('p-1', 1, 5), line('p-2', 3, MAX_MINOR_UNITS / 2)],
