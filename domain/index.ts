@@ -16,5 +16,6 @@ export * from './order/state';
 export * from './product/commands';
 export { aggregateId as productAggregateId, productDecider } from './product/decider';
 export * from './product/events';
+export * from './product/sku';
 export * from './product/state';
 export { MAX_COUNT } from './validation';
