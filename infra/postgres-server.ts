@@ -4,12 +4,12 @@ import { Client, escapeIdentifier } from 'pg';
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
 import { databaseOf, pingPostgres } from '../lib/postgres';
-import { redactSecrets, redactUrl } from '../lib/redact';
+import { noAnswer } from '../lib/preflight';
+import { redactUrl } from '../lib/redact';
 import { loadMigrations, migrate } from './migrate';
 import {
   findExecutable,
   isLoopback,
-  noAnswer,
   portTaken,
   runningPid,
   runTool,
@@ -72,7 +72,7 @@ export async function ensurePostgresServer(
   const pgCtl = postgresBinary('pg_ctl');
   if (!config.startLocalInfra || !isLoopback(hostname) || !initdb || !pgCtl) {
     throw new OperatorError(
-      `PostgreSQL not reachable at ${where} (POSTGRES_URL): start PostgreSQL there or point POSTGRES_URL at a running server${
+      `PostgreSQL not reachable at ${where} (POSTGRES_URL: ${why}): start PostgreSQL there or point POSTGRES_URL at a running server${
         initdb ? '' : ' (no initdb found, so no private cluster could be started)'
       }`,
     );
@@ -80,7 +80,7 @@ export async function ensurePostgresServer(
   const portNumber = Number(port || 5432);
   if (await portTaken(hostname, portNumber)) {
     throw new OperatorError(
-      `PostgreSQL not answering at ${where} (POSTGRES_URL: ${redactSecrets(why)}), and port ${portNumber} is taken by another program, so no private cluster can start there: point POSTGRES_URL at a server that answers, or at a free port`,
+      `PostgreSQL not answering at ${where} (POSTGRES_URL: ${why}), and port ${portNumber} is taken by another program, so no private cluster can start there: point POSTGRES_URL at a server that answers, or at a free port`,
     );
   }
   const user = decodeURIComponent(new URL(url).username) || 'postgres';

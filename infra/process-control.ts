@@ -91,15 +91,6 @@ export function runTool(command: string, args: string[]): Promise<ToolResult> {
   });
 }
 
-/** Undefined when `probe` resolves; otherwise why it failed, in one line. */
-export function noAnswer(probe: Promise<unknown>): Promise<string | undefined> {
-  return probe.then(
-    () => undefined,
-    (err: unknown) =>
-      (err instanceof Error ? err.message : String(err)).split('\n')[0] || 'no answer',
-  );
-}
-
 /** Does something accept TCP connections at host:port? (Whether it speaks the right protocol is not asked.) */
 export function portTaken(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { redactSecrets, redactUrl } from '../lib/redact';
+import { noAnswer } from '../lib/preflight';
+import { redactUrl } from '../lib/redact';
 import { pingRedis } from '../lib/redis';
 import type { ServerOutcome } from './postgres-server';
 import {
   findExecutable,
   isAlive,
   isLoopback,
-  noAnswer,
   portTaken,
   runningPid,
   sleep,
@@ -42,7 +42,7 @@ export async function ensureRedisServer(
   const redisServer = findExecutable('redis-server');
   if (!config.startLocalInfra || !isLoopback(hostname) || !redisServer) {
     throw new OperatorError(
-      `Redis not reachable at ${where} (REDIS_URL): start Redis there or point REDIS_URL at a running server${
+      `Redis not reachable at ${where} (REDIS_URL: ${why}): start Redis there or point REDIS_URL at a running server${
         redisServer ? '' : ' (no redis-server found, so no private one could be started)'
       }`,
     );
@@ -50,7 +50,7 @@ export async function ensureRedisServer(
   const portNumber = Number(port || 6379);
   if (await portTaken(hostname, portNumber)) {
     throw new OperatorError(
-      `Redis not answering at ${where} (REDIS_URL: ${redactSecrets(why)}), and port ${portNumber} is taken by another program, so no private redis-server can start there: point REDIS_URL at a Redis that answers, or at a free port`,
+      `Redis not answering at ${where} (REDIS_URL: ${why}), and port ${portNumber} is taken by another program, so no private redis-server can start there: point REDIS_URL at a Redis that answers, or at a free port`,
     );
   }
   fs.mkdirSync(f.dir, { recursive: true });

@@ -11,7 +11,12 @@ export type Dependency = 'kafka' | 'postgres' | 'redis';
 const PROBE_TIMEOUT_MS = 3000;
 
 const why = (err: unknown) =>
-  redactSecrets((err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '');
+  redactSecrets((err instanceof Error ? err.message : String(err)).split('\n')[0] || 'no answer');
+
+/** Undefined when `probe` resolves; otherwise why it failed, in one line safe to print. */
+export function noAnswer(probe: Promise<unknown>): Promise<string | undefined> {
+  return probe.then(() => undefined, why);
+}
 
 /**
  * Checks, all at once and quickly, that the dependencies a command needs answer; throws one

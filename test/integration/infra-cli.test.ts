@@ -107,12 +107,12 @@ describe('orderstream infra errors', () => {
       ),
       expect.stringMatching(
         new RegExp(
-          `^error: PostgreSQL not reachable at postgres://postgres:\\*\\*\\*@127.0.0.1:${pg}/postgres \\(POSTGRES_URL\\): start`,
+          `^error: PostgreSQL not reachable at postgres://postgres:\\*\\*\\*@127.0.0.1:${pg}/postgres \\(POSTGRES_URL: .*\\): start`,
         ),
       ),
       expect.stringMatching(
         new RegExp(
-          `^error: Redis not reachable at redis://127.0.0.1:${redis} \\(REDIS_URL\\): start`,
+          `^error: Redis not reachable at redis://127.0.0.1:${redis} \\(REDIS_URL: .*\\): start`,
         ),
       ),
     ]);
