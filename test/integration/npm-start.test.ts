@@ -4,23 +4,34 @@ import path from 'node:path';
 import { findExecutable, isAlive } from '../../infra/process-control';
 import { freePort, REPO_ROOT, runCli, scratchDir } from '../support/test-env';
 
-/** Pids of every live process in a process group (what a terminal's Ctrl-C reaches). */
-function processGroup(pgid: number): number[] {
+/** Every live (not zombie) process: its pid, parent and process group, from /proc. */
+function liveProcesses(): { pid: number; ppid: number; pgrp: number }[] {
   return fs
     .readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
+    .flatMap((pid) => {
       try {
         // Fields after the command name (which may hold spaces): state, ppid, pgrp, …
         const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(pgrp) === pgid && state !== 'Z';
+        const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return state === 'Z' ? [] : [{ pid: Number(pid), ppid: Number(ppid), pgrp: Number(pgrp) }];
       } catch {
-        return false;
+        return [];
       }
-    })
-    .map(Number);
+    });
 }
+
+/** Pids of every live process in a process group (what a terminal's Ctrl-C reaches). */
+const processGroup = (pgid: number): number[] =>
+  liveProcesses()
+    .filter((p) => p.pgrp === pgid)
+    .map((p) => p.pid);
+
+/** The pids whose parent is `pid`. */
+const childrenOf = (pid: number): number[] =>
+  liveProcesses()
+    .filter((p) => p.ppid === pid)
+    .map((p) => p.pid);
 
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   let output = '';
@@ -141,23 +152,6 @@ describe('npm start', () => {
     }
   }, 300_000);
 });
-
-/** The pids whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(ppid) === pid && state !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 const commandLine = (pid: number) =>
   fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
