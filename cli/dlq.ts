@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Command } from 'commander';
 import { replayPartitions } from '../command-api/processor/replay';
 import type { Config } from '../lib/config';
 import { loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
 import { createKafka, inTransaction } from '../lib/kafka';
+import { requireReachable, requireTopics } from '../lib/preflight';
 import { topicNames } from '../lib/topics';
 import {
   DLQ_HEADERS,
@@ -101,46 +101,46 @@ export async function resolveDeadLetters(
   }
 }
 
-/** `orderstream dlq list | redrive <id|--all> | discard <id>`. */
-export function registerDlqCommands(program: Command): void {
-  const dlq = program
-    .command('dlq')
-    .description("the saga's dead-letter queue: payment calls that failed past the last retry");
-  const say = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
-  dlq
-    .command('list')
-    .description('what, why, when and after how many attempts; ends with the depth')
-    .action(async () => {
-      const letters = await openDeadLetters(loadConfig());
-      for (const l of letters) {
-        say(
-          `${l.id}  ${l.request.kind} order ${l.request.orderId}  failed ${l.failedAt} after ${l.attempts} attempts: ${l.error}`,
-        );
-      }
-      say(`dead letters: ${letters.length}`);
-    });
+/** The configuration, once the broker and the saga's topics are known to be there. */
+async function dlqConfig(): Promise<Config> {
+  const config = loadConfig();
+  await requireReachable(config, ['kafka']);
+  const names = topicNames(config.topics);
+  await requireTopics(
+    config,
+    [names.sagaDeadLetter, ...names.sagaRetries],
+    'TOPIC_PREFIX and SAGA_RETRY_DELAYS_MS',
+  );
+  return config;
+}
 
-  dlq
-    .command('redrive [id]')
-    .description('put a dead letter (or --all) back into the saga, attempts starting over')
-    .option('--all', 'every open dead letter')
-    .action(async (id: string | undefined, options: { all?: boolean }) => {
-      const config = loadConfig();
-      const letters = await pick(config, id, options.all);
-      await resolveDeadLetters(config, letters, 'redriven');
-      say(`redriven: ${letters.length}`);
-    });
+/** `orderstream dlq list`: what, why, when and after how many attempts; ends with the depth. */
+export async function listDeadLetters(): Promise<void> {
+  const letters = await openDeadLetters(await dlqConfig());
+  for (const l of letters) {
+    say(
+      `${l.id}  ${l.request.kind} order ${l.request.orderId}  failed ${l.failedAt} after ${l.attempts} attempts: ${l.error}`,
+    );
+  }
+  say(`dead letters: ${letters.length}`);
+}
 
-  dlq
-    .command('discard <id>')
-    .description('give up on a dead letter for good')
-    .action(async (id: string) => {
-      const config = loadConfig();
-      const letters = await pick(config, id, false);
-      await resolveDeadLetters(config, letters, 'discarded');
-      say(`discarded: ${letters.length}`);
-    });
+/** `orderstream dlq redrive <id|--all>`: back into the saga, attempts starting over. */
+export async function redriveDeadLetters(id: string | undefined, all?: boolean): Promise<void> {
+  const config = await dlqConfig();
+  const letters = await pick(config, id, all);
+  await resolveDeadLetters(config, letters, 'redriven');
+  say(`redriven: ${letters.length}`);
+}
+
+/** `orderstream dlq discard <id>`: give up on a dead letter for good. */
+export async function discardDeadLetter(id: string): Promise<void> {
+  const config = await dlqConfig();
+  const letters = await pick(config, id, false);
+  await resolveDeadLetters(config, letters, 'discarded');
+  say(`discarded: ${letters.length}`);
 }
 
 async function pick(

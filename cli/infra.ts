@@ -1,54 +1,33 @@
-import type { Command } from 'commander';
-import { infraDown, infraStatus, infraUp } from '../infra/local-infra';
+import { infraDown, infraStatus, infraUp, upSummary } from '../infra/local-infra';
 import { loadConfig } from '../lib/config';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
-export function registerInfraCommands(program: Command): void {
-  const infra = program
-    .command('infra')
-    .description('the local broker, Postgres shard databases and Redis (no Docker needed)');
+/** `orderstream infra up`: start what is not running, create topics and shard databases, migrate. */
+export async function up(): Promise<void> {
+  say(upSummary(await infraUp(loadConfig(), say)));
+}
 
-  infra
-    .command('up')
-    .description(
-      'start what is not running, create topics and shard databases, migrate; safe to repeat',
-    )
-    .action(async () => {
-      const config = loadConfig();
-      const { started } = await infraUp(config, say);
-      say(
-        started.length > 0
-          ? `infra up: started ${started.join(', ')}`
-          : 'infra up: everything was already running',
-      );
-    });
+/** `orderstream infra down`: stop what `infra up` started (by pid); data is kept. */
+export async function down(): Promise<void> {
+  await infraDown(loadConfig(), say);
+}
 
-  infra
-    .command('down')
-    .description('stop what `infra up` started (by pid); data is kept')
-    .action(async () => {
-      await infraDown(loadConfig(), say);
-    });
-
-  infra
-    .command('status')
-    .description('show what is up, where, and who started it (exit 1 when something is down)')
-    .action(async () => {
-      const statuses = await infraStatus(loadConfig());
-      for (const s of statuses) {
-        say(
-          [
-            s.component.padEnd(9),
-            (s.up ? 'up' : 'down').padEnd(5),
-            s.where,
-            s.owner && `· ${s.owner}`,
-            s.detail && `· ${s.detail}`,
-          ]
-            .filter(Boolean)
-            .join(' '),
-        );
-      }
-      if (statuses.some((s) => !s.up)) process.exitCode = 1;
-    });
+/** `orderstream infra status`: what is up, where, who started it; exit 1 unless all is as configured. */
+export async function status(): Promise<void> {
+  const statuses = await infraStatus(loadConfig());
+  for (const s of statuses) {
+    say(
+      [
+        s.component.padEnd(9),
+        (s.up ? 'up' : 'down').padEnd(5),
+        s.where,
+        s.owner && `· ${s.owner}`,
+        s.detail && `· ${s.detail}`,
+      ]
+        .filter(Boolean)
+        .join(' '),
+    );
+  }
+  if (statuses.some((s) => !s.ok)) process.exitCode = 1;
 }

@@ -3,13 +3,18 @@ import {
   orderAggregateId,
   orderDecider,
   type ProductCommand,
+  type ProductEvent,
+  type ProductState,
   productAggregateId,
   productDecider,
+  skuClaimedBy,
+  skuHoldingChange,
+  skuTaken,
 } from '../domain';
 import type { Decider, Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { topicNames } from '../lib/topics';
-import type { AggregateKind, FollowUpCommand } from './processor/aggregate-kind';
+import type { AggregateKind, FollowUpCommand, UniqueKeyRule } from './processor/aggregate-kind';
 import { COMMAND_HEADERS, headerValue } from './processor/command-headers';
 import type { CommandReply } from './processor/reply';
 
@@ -49,6 +54,20 @@ function reservationOutcome(
   ];
 }
 
+/**
+ * A SKU names one live product (domain/product/sku.ts). A new product's id is chosen in its
+ * SKU's partition (ids.ts newProductId), so that partition's owner sees every claim on the SKU.
+ */
+const uniqueSku: UniqueKeyRule<ProductCommand, ProductEvent, ProductState> = {
+  name: 'sku',
+  claimedBy: skuClaimedBy,
+  change(event, before) {
+    const holding = skuHoldingChange(event, before);
+    return holding && { key: holding.sku, aggregateId: holding.productId, held: holding.held };
+  },
+  refusal: skuTaken,
+};
+
 /** The aggregates this command API owns, with their topics. */
 export function aggregateKinds(config: Config): AggregateKind<Message, Message, unknown>[] {
   const names = topicNames(config.topics);
@@ -64,6 +83,7 @@ export function aggregateKinds(config: Config): AggregateKind<Message, Message, 
       },
       followUps: (command: ProductCommand, reply: CommandReply, headers: IHeaders | undefined) =>
         reservationOutcome(names.orderCommands, command, reply, headers),
+      uniqueKey: uniqueSku,
     },
     {
       name: 'order' as const,

@@ -4,7 +4,7 @@ import type { Message } from '../domain/decider';
 import type { Logger } from '../lib/logger';
 import { encodeCommand } from '../schemas/codec';
 import { COMMAND_HEADERS } from './processor/command-headers';
-import { type CommandReply, decodeReply } from './processor/reply';
+import { type CommandReply, decodeReply, isCommandOutcome } from './processor/reply';
 
 /** Who sent a command and what for, carried in its headers. */
 export interface CommandContext {
@@ -22,6 +22,12 @@ export type CommandStatus =
 
 const MAX_REMEMBERED = 100_000;
 
+/** A request waiting for its reply: the owner's reply carries the request's hash. */
+interface Waiter {
+  requestHash: string;
+  resolve: (reply: CommandReply) => void;
+}
+
 /**
  * The command API's way to the partition owners: a command goes to its aggregate's commands
  * topic keyed by aggregate id (so the default partitioner picks the owner's partition); the
@@ -30,7 +36,8 @@ const MAX_REMEMBERED = 100_000;
 export class CommandBus {
   private readonly producer: Producer;
   private readonly replies: Consumer;
-  private readonly waiting = new Map<string, Set<(reply: CommandReply) => void>>();
+  /** Waiters per command id, each for the reply to its own request (by request hash). */
+  private readonly waiting = new Map<string, Set<Waiter>>();
   private readonly decided = new Map<string, CommandReply>();
   private readonly sent = new Map<string, string>(); // commandId → actor, until decided
 
@@ -75,16 +82,24 @@ export class CommandBus {
   }
 
   private onReply(reply: CommandReply): void {
-    this.sent.delete(reply.commandId);
-    this.decided.delete(reply.commandId);
-    this.decided.set(reply.commandId, reply);
-    if (this.decided.size > MAX_REMEMBERED) {
-      const oldest = this.decided.keys().next().value;
-      if (oldest !== undefined) this.decided.delete(oldest);
+    // The refusal of a reused Idempotency-Key answers that request only: the command's
+    // outcome (decided, or still to come) stays what GET /commands/{id} reports.
+    if (isCommandOutcome(reply)) {
+      this.sent.delete(reply.commandId);
+      this.decided.delete(reply.commandId);
+      this.decided.set(reply.commandId, reply);
+      if (this.decided.size > MAX_REMEMBERED) {
+        const oldest = this.decided.keys().next().value;
+        if (oldest !== undefined) this.decided.delete(oldest);
+      }
     }
     const waiters = this.waiting.get(reply.commandId);
-    this.waiting.delete(reply.commandId);
-    for (const resolve of waiters ?? []) resolve(reply);
+    for (const waiter of waiters ?? []) {
+      if (waiter.requestHash !== reply.requestHash) continue;
+      waiters?.delete(waiter);
+      waiter.resolve(reply);
+    }
+    if (waiters?.size === 0) this.waiting.delete(reply.commandId);
   }
 
   /**
@@ -98,24 +113,30 @@ export class CommandBus {
     context: CommandContext,
     timeoutMs: number,
   ): Promise<CommandReply | undefined> {
-    const reply = new Promise<CommandReply | undefined>((resolve) => {
-      const waiters = this.waiting.get(context.commandId) ?? new Set();
-      const timer = setTimeout(() => {
-        waiters.delete(done);
-        resolve(undefined);
-      }, timeoutMs);
-      const done = (r: CommandReply) => {
-        clearTimeout(timer);
-        resolve(r);
-      };
-      waiters.add(done);
-      this.waiting.set(context.commandId, waiters);
-    });
+    // Encoded first: a command its schema refuses throws before anything waits for it.
     const { value, headers } = encodeCommand(command, {
       commandId: context.commandId,
       correlationId: context.correlationId,
       actor: context.actor,
       issuedAt: new Date().toISOString(),
+    });
+    const reply = new Promise<CommandReply | undefined>((resolve) => {
+      const waiters = this.waiting.get(context.commandId) ?? new Set();
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        if (waiters.size === 0 && this.waiting.get(context.commandId) === waiters)
+          this.waiting.delete(context.commandId);
+        resolve(undefined);
+      }, timeoutMs);
+      const waiter: Waiter = {
+        requestHash: context.requestHash,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      };
+      waiters.add(waiter);
+      this.waiting.set(context.commandId, waiters);
     });
     if (!this.decided.has(context.commandId)) this.sent.set(context.commandId, context.actor);
     await this.producer.send({

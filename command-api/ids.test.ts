@@ -1,4 +1,5 @@
-import { commandIdFor, deterministicUuid, newAggregateId, requestHash } from './ids';
+import { commandIdFor, deterministicUuid, newAggregateId, newProductId, requestHash } from './ids';
+import { partitionOf } from './processor/partitioning';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -21,6 +22,21 @@ describe('ids', () => {
     expect(newAggregateId('c1')).toBe(newAggregateId('c1'));
     expect(newAggregateId('c1')).not.toBe(newAggregateId('c2'));
     expect(deterministicUuid('x')).toMatch(UUID);
+  });
+
+  it('puts a new product in its SKU’s partition, the same id for every retry of its command', () => {
+    for (const partitions of [1, 3, 6, 12]) {
+      for (let i = 0; i < 50; i += 1) {
+        const sku = `SKU-${i}`;
+        const id = newProductId(`cmd-${i}`, sku, partitions);
+        expect(id).toMatch(UUID);
+        expect(partitionOf(id, partitions)).toBe(partitionOf(sku, partitions));
+        expect(newProductId(`cmd-${i}`, sku, partitions)).toBe(id);
+      }
+    }
+    // The command's usual id when it already fits; another command, another product.
+    expect(newProductId('c1', 'any', 1)).toBe(newAggregateId('c1'));
+    expect(newProductId('c1', 'MUG-1', 6)).not.toBe(newProductId('c2', 'MUG-1', 6));
   });
 
   it('hashes a request independently of key order, but not of values', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { partitionOf } from './processor/partitioning';
 
 /** A UUID-shaped id that is always the same for the same input (name-based, like UUIDv5). */
 export function deterministicUuid(...parts: string[]): string {
@@ -22,6 +23,23 @@ export function commandIdFor(actor: string, idempotencyKey: string | undefined):
 /** The id of an aggregate a command creates: derived from the command, so a retry creates the same one. */
 export function newAggregateId(commandId: string): string {
   return deterministicUuid('aggregate', commandId);
+}
+
+/**
+ * The id of a product a command creates: derived from the command (a retry creates the same)
+ * and in the partition of its SKU, so that one owner sees every product with that SKU and can
+ * refuse a taken one. Candidates are tried in turn; about one in `partitions` fits.
+ */
+export function newProductId(commandId: string, sku: string, partitions: number): string {
+  const wanted = partitionOf(sku, partitions);
+  for (let attempt = 0; attempt < 100_000; attempt += 1) {
+    const id =
+      attempt === 0
+        ? newAggregateId(commandId)
+        : deterministicUuid('aggregate', commandId, String(attempt));
+    if (partitionOf(id, partitions) === wanted) return id;
+  }
+  throw new Error(`no product id in partition ${wanted} of ${partitions} for command ${commandId}`);
 }
 
 /** Hash of what the client asked for: method, path and the validated body. */

@@ -17,6 +17,8 @@ export interface CatalogueEntry {
  */
 export class ProductCatalogue {
   private readonly products = new Map<string, CatalogueEntry>();
+  /** command id → the product it created (from the ProductCreated event's headers). */
+  private readonly creations = new Map<string, string>();
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   /** Next offset to read, per partition. */
@@ -49,7 +51,11 @@ export class ProductCatalogue {
       autoCommit: false,
       eachMessage: async ({ message }) => {
         try {
-          this.apply(decodeEvent(message).event);
+          const { event, meta } = decodeEvent(message);
+          this.apply(event);
+          if (event.type === 'ProductCreated') {
+            this.creations.set(meta.commandId, String(event.productId));
+          }
         } catch (err) {
           this.logger.warn({ err, offset: message.offset }, 'unreadable product event');
         }
@@ -83,6 +89,17 @@ export class ProductCatalogue {
     if (known) return known;
     await this.catchUp(timeoutMs);
     return this.products.get(productId);
+  }
+
+  /**
+   * The product command `commandId` created, as the log has it now (waiting up to `timeoutMs`
+   * to read up to the log's end when not yet seen); undefined if it created none.
+   */
+  async creationOf(commandId: string, timeoutMs: number): Promise<string | undefined> {
+    const known = this.creations.get(commandId);
+    if (known) return known;
+    await this.catchUp(timeoutMs);
+    return this.creations.get(commandId);
   }
 
   private async catchUp(timeoutMs: number): Promise<void> {

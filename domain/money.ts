@@ -1,4 +1,4 @@
-import type { Money } from './decider';
+import { type Decision, type Money, reject } from './decider';
 import { show } from './validation';
 
 export type { Money };
@@ -9,9 +9,27 @@ export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
 export const isCurrency = (value: unknown): value is string =>
   typeof value === 'string' && CURRENCY_PATTERN.test(value);
 
-/** Minor units are whole and non-negative; safe integers so sums stay exact. */
+/**
+ * The largest amount of money the system takes, in minor units: 10^13 (100 billion euros).
+ * A price, an order line's total (unit price × quantity) and an order's total all stay within
+ * it, so a sum of even 100 of them is an exact integer far below 2^53, and every amount fits
+ * an Avro `long` as avsc writes one (at most 2^53 − 2).
+ */
+export const MAX_MINOR_UNITS = 10_000_000_000_000;
+
+/** Minor units are whole and non-negative; MAX_MINOR_UNITS is a separate check (amountTooLarge). */
 export const isMinorUnits = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  typeof value === 'number' && Number.isInteger(value) && value >= 0;
+
+/** Why `amount` (of what `label` names) is above MAX_MINOR_UNITS, as a sentence; null when within. */
+export function amountTooLarge(amount: number, label: string): string | null {
+  if (amount <= MAX_MINOR_UNITS) return null;
+  return `${label} of ${amount} minor units is above the largest amount, ${MAX_MINOR_UNITS}`;
+}
+
+/** The typed refusal of an amount above MAX_MINOR_UNITS (invalid → 422). */
+export const amountTooLargeRejection = <E>(reason: string): Decision<E> =>
+  reject('invalid', 'amount_too_large', reason);
 
 /** Why `value` is not valid Money, as a sentence naming `label`; null when it is. */
 export function moneyProblem(value: unknown, label = 'amount'): string | null {

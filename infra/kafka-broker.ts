@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
 import { pingKafka } from '../lib/kafka';
@@ -10,16 +10,18 @@ import {
   findExecutable,
   isAlive,
   isLoopback,
+  portTaken,
   runningPid,
+  runTool,
   sleep,
   spawnDaemon,
   stopProcess,
   tailOf,
 } from './process-control';
 
-// The Maven project and its fetched jars stay in the source tree, also when running from dist/.
+// The Maven project stays in the source tree, also when running from dist/; the jars go to
+// KAFKA_JARS_DIR (infra/kafka/lib unless set).
 const KAFKA_DIR = path.join(REPO_ROOT, 'infra', 'kafka');
-const JARS_DIR = path.join(KAFKA_DIR, 'lib');
 const POM = path.join(KAFKA_DIR, 'pom.xml');
 const LOG4J = path.join(KAFKA_DIR, 'log4j.properties');
 /** Found in the broker's command line, so a stale pid file never stops another program. */
@@ -86,29 +88,40 @@ export function brokerProperties(config: Config, files: BrokerFiles): string {
   ].join('\n');
 }
 
-function hasJars(): boolean {
+function hasJars(jarsDir: string): boolean {
   return (
-    fs.existsSync(JARS_DIR) && fs.readdirSync(JARS_DIR).some((f) => /^kafka_2\.13-.*\.jar$/.test(f))
+    fs.existsSync(jarsDir) && fs.readdirSync(jarsDir).some((f) => /^kafka_2\.13-.*\.jar$/.test(f))
   );
 }
 
-/** Copies the broker jars from Maven Central into infra/kafka/lib unless they are there. */
-export function fetchBrokerJars(say: (line: string) => void): void {
-  if (hasJars()) return;
+/** Copies the broker jars from Maven Central into KAFKA_JARS_DIR unless they are there. */
+export async function fetchBrokerJars(
+  config: Pick<Config, 'kafka'>,
+  say: (line: string) => void,
+): Promise<void> {
+  const { jarsDir } = config.kafka;
+  if (hasJars(jarsDir)) return;
   const mvn = findExecutable('mvn');
   if (!mvn) {
     throw new OperatorError(
       'Kafka broker jars missing and Maven (mvn) not found: install Java 17+ and Maven, or set KAFKA_BROKERS to a running broker',
     );
   }
-  say('kafka: fetching the broker jars with Maven (first run only)…');
-  const result = spawnSync(mvn, ['-q', '-B', '-f', POM, 'dependency:copy-dependencies'], {
-    encoding: 'utf8',
-  });
-  if (result.status !== 0 || !hasJars()) {
-    const why = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim().split('\n').slice(-1)[0];
+  say(`kafka: fetching the broker jars into ${jarsDir} with Maven (first run only)…`);
+  const result = await runTool(mvn, [
+    '-q',
+    '-B',
+    '-f',
+    POM,
+    `-Dkafka.jars.dir=${jarsDir}`,
+    'dependency:copy-dependencies',
+  ]);
+  if (!result.ok || !hasJars(jarsDir)) {
+    // Maven's -q output still carries colour codes on some terminals.
+    const lines = stripVTControlCharacters(result.output).trim().split('\n');
+    const why = lines.reverse().find((l) => l.trim() !== '') ?? '';
     throw new OperatorError(
-      `Maven could not fetch the Kafka broker jars (${why || `exit ${result.status}`}): run \`npm run infra:fetch\` to see why`,
+      `Maven could not fetch the Kafka broker jars (${why || `exit ${result.code}`}): run \`npm run infra:fetch\` to see why`,
     );
   }
 }
@@ -139,28 +152,24 @@ export function newClusterId(): string {
   }
 }
 
-function formatStorage(files: BrokerFiles): void {
+async function formatStorage(files: BrokerFiles, jarsDir: string): Promise<void> {
   if (fs.existsSync(path.join(files.dataDir, 'meta.properties'))) return;
   const clusterId = newClusterId();
-  const result = spawnSync(
-    java(),
-    [
-      `-Dlog4j.configuration=file:${LOG4J}`,
-      '-cp',
-      `${JARS_DIR}/*`,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId,
-      '-c',
-      files.properties,
-      '--ignore-formatted',
-    ],
-    { encoding: 'utf8' },
-  );
-  if (result.status !== 0) {
+  const result = await runTool(java(), [
+    `-Dlog4j.configuration=file:${LOG4J}`,
+    '-cp',
+    `${jarsDir}/*`,
+    'kafka.tools.StorageTool',
+    'format',
+    '-t',
+    clusterId,
+    '-c',
+    files.properties,
+    '--ignore-formatted',
+  ]);
+  if (!result.ok) {
     throw new OperatorError(
-      `kafka: formatting storage in ${files.dataDir} failed: ${(result.stderr || result.stdout).trim().split('\n')[0]}`,
+      `kafka: formatting storage in ${files.dataDir} failed: ${result.output.split('\n')[0]}`,
     );
   }
 }
@@ -177,7 +186,8 @@ export async function ensureBroker(
 ): Promise<BrokerOutcome> {
   const where = config.kafka.brokers.join(',');
   const files = brokerFiles(config.stateDir);
-  if (await answers(config)) {
+  // A refused connection fails at once; the wait only matters for a slow or busy broker.
+  if (await answers(config, 5000)) {
     return runningBrokerPid(config.stateDir) ? 'running' : 'external';
   }
   const address = localBrokerAddress(config);
@@ -194,10 +204,20 @@ export async function ensureBroker(
     await waitUntilAnswers(config, stale, files, 60_000);
     return 'running';
   }
-  fetchBrokerJars(say);
+  if (await portTaken(address.host, address.port)) {
+    throw new OperatorError(
+      `Kafka broker not answering at ${where} (KAFKA_BROKERS), and port ${address.port} is taken by another program, so no local broker can start there: stop that program, or point KAFKA_BROKERS at a free port`,
+    );
+  }
+  if (await portTaken(address.host, config.kafka.controllerPort)) {
+    throw new OperatorError(
+      `port ${config.kafka.controllerPort} on ${address.host} (KAFKA_CONTROLLER_PORT) is taken by another program, so the local broker cannot start: stop that program, or set KAFKA_CONTROLLER_PORT to a free port`,
+    );
+  }
+  await fetchBrokerJars(config, say);
   fs.mkdirSync(files.dataDir, { recursive: true });
   fs.writeFileSync(files.properties, brokerProperties(config, files));
-  formatStorage(files);
+  await formatStorage(files, config.kafka.jarsDir);
   const started = Date.now();
   const pid = spawnDaemon(
     java(),
@@ -211,7 +231,7 @@ export async function ensureBroker(
       `-Dlog4j.configuration=file:${LOG4J}`,
       `-Dkafka.logs.dir=${files.home}`,
       '-cp',
-      `${JARS_DIR}/*`,
+      `${config.kafka.jarsDir}/*`,
       MAIN_CLASS,
       files.properties,
     ],
@@ -224,9 +244,9 @@ export async function ensureBroker(
   return 'started';
 }
 
-async function answers(config: Config): Promise<boolean> {
+async function answers(config: Config, timeoutMs = 1500): Promise<boolean> {
   try {
-    await pingKafka(config, 1500);
+    await pingKafka(config, timeoutMs);
     return true;
   } catch {
     return false;
@@ -246,7 +266,8 @@ async function waitUntilAnswers(
         `Kafka broker exited while starting (see ${files.logFile}): ${lastError(files.logFile)}`,
       );
     }
-    if (await answers(config)) return;
+    // Alive and answering: the answer is this broker's, not another program's on the port.
+    if ((await answers(config)) && isAlive(pid)) return;
     await sleep(300);
   }
   throw new OperatorError(

@@ -45,14 +45,33 @@ export async function ensureTopics(config: Config): Promise<string[]> {
   }
 }
 
-/** How many of the catalogue's topics exist (for `infra status`). */
-export async function countTopics(config: Config): Promise<{ present: number; wanted: number }> {
+export interface TopicCount {
+  /** Catalogue topics that exist. */
+  present: number;
+  wanted: number;
+  /** Existing catalogue topics whose partition count is not the configured one. */
+  mismatched: { name: string; partitions: number; wanted: number }[];
+}
+
+/** How many of the catalogue's topics exist, and which have another partition count (for `infra status`). */
+export async function countTopics(config: Config): Promise<TopicCount> {
   const admin = createKafka(config, undefined, { retry: { retries: 1 } }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const wanted = topicCatalogue(config.topics);
-    return { present: wanted.filter((t) => existing.has(t.name)).length, wanted: wanted.length };
+    const present = wanted.filter((t) => existing.has(t.name));
+    const { topics } =
+      present.length > 0
+        ? await retrying(() => admin.fetchTopicMetadata({ topics: present.map((t) => t.name) }))
+        : { topics: [] };
+    const mismatched = present.flatMap((spec) => {
+      const partitions = topics.find((t) => t.name === spec.name)?.partitions.length ?? 0;
+      return partitions === spec.partitions
+        ? []
+        : [{ name: spec.name, partitions, wanted: spec.partitions }];
+    });
+    return { present: present.length, wanted: wanted.length, mismatched };
   } finally {
     await admin.disconnect();
   }

@@ -23,6 +23,27 @@ export type Say = (line: string) => void;
 export interface UpReport {
   /** What this call started (and so what a matching `down` may stop). */
   started: Component[];
+  createdTopics: string[];
+  createdDatabases: string[];
+  /** Shard databases this call applied migrations to. */
+  migratedDatabases: string[];
+}
+
+/** One line saying what `infra up` did, or that there was nothing to do. */
+export function upSummary(report: UpReport): string {
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const did = [
+    report.started.length > 0 && `started ${report.started.join(', ')}`,
+    report.createdTopics.length > 0 &&
+      `created ${count(report.createdTopics.length, 'topic', 'topics')}`,
+    report.createdDatabases.length > 0 &&
+      `created ${count(report.createdDatabases.length, 'shard database', 'shard databases')}`,
+    report.migratedDatabases.length > 0 &&
+      `migrated ${count(report.migratedDatabases.length, 'shard database', 'shard databases')}`,
+  ].filter(Boolean);
+  return did.length > 0
+    ? `infra up: ${did.join('; ')}`
+    : 'infra up: everything was already running and set up';
 }
 
 /**
@@ -31,12 +52,19 @@ export interface UpReport {
  * shard databases and migrations. Every failure is reported, one line each.
  */
 export async function infraUp(config: Config, say: Say): Promise<UpReport> {
+  const report: UpReport = {
+    started: [],
+    createdTopics: [],
+    createdDatabases: [],
+    migratedDatabases: [],
+  };
   const steps: [Component, () => Promise<ServerOutcome>][] = [
     [
       'kafka',
       async () => {
         const outcome = await ensureBroker(config, say);
         const created = await ensureTopics(config);
+        report.createdTopics = created;
         if (created.length > 0)
           say(`kafka: created ${created.length} topics (prefix ${config.topics.prefix})`);
         return outcome;
@@ -47,6 +75,8 @@ export async function infraUp(config: Config, say: Say): Promise<UpReport> {
       async () => {
         const outcome = await ensurePostgresServer(config, say);
         const { created, migrated } = await ensureShardDatabases(config);
+        report.createdDatabases = created;
+        report.migratedDatabases = migrated;
         if (created.length > 0) say(`postgres: created shard databases ${created.join(', ')}`);
         if (migrated.length > 0) say(`postgres: migrated ${migrated.join(', ')}`);
         return outcome;
@@ -58,7 +88,7 @@ export async function infraUp(config: Config, say: Say): Promise<UpReport> {
   const failures = results.flatMap((r, i) =>
     r.status === 'rejected' ? [describeFailure(steps[i]?.[0] ?? 'kafka', r.reason)] : [],
   );
-  const started = steps
+  report.started = steps
     .map(([c]) => c)
     .filter((_, i) => {
       const r = results[i];
@@ -66,10 +96,10 @@ export async function infraUp(config: Config, say: Say): Promise<UpReport> {
     });
   if (failures.length > 0) {
     // Leave nothing half-started behind a failed `up`.
-    await infraDown(config, () => undefined, started);
+    await infraDown(config, () => undefined, report.started);
     throw new OperatorError(failures.join('\n'));
   }
-  return { started };
+  return report;
 }
 
 function describeFailure(component: Component, reason: unknown): string {
@@ -92,7 +122,7 @@ export async function infraDown(
       stopped.push('redis');
     }
   }
-  if (only.includes('postgres') && stopPrivatePostgres(config.stateDir)) {
+  if (only.includes('postgres') && (await stopPrivatePostgres(config.stateDir))) {
     say(`postgres: stopped private cluster in ${privatePostgresDir(config.stateDir)}`);
     stopped.push('postgres');
   }
@@ -115,6 +145,8 @@ export interface ComponentStatus {
   /** Who runs it: the pid of the process `infra up` started, or "external"; empty when down. */
   owner: string;
   detail: string;
+  /** Up and set up as configured (topics with the configured partitions, shards migrated). */
+  ok: boolean;
 }
 
 /** What is up, where, who started it, and whether topics and shard databases are in place. */
@@ -132,6 +164,7 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
     answers(pingRedis(config.redis.url, 2000)),
   ]);
   const topics = kafkaUp ? await countTopics(config) : undefined;
+  const mismatched = topics?.mismatched ?? [];
   const shards = postgresUp ? await shardStatus(config) : [];
   const migrated = shards.filter((s) => s.state === 'migrated').length;
   const postgresPid = runningPid(
@@ -145,8 +178,15 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       where: config.kafka.brokers.join(','),
       owner: owner(kafkaUp, runningBrokerPid(config.stateDir)),
       detail: topics
-        ? `topics ${topics.present}/${topics.wanted} (prefix ${config.topics.prefix})`
+        ? `topics ${topics.present}/${topics.wanted} (prefix ${config.topics.prefix})${
+            mismatched.length > 0
+              ? `; ${mismatched.length} with other partition counts than configured: ${mismatched
+                  .map((t) => `${t.name} has ${t.partitions}, wants ${t.wanted}`)
+                  .join(', ')} (TOPIC_PARTITIONS=${config.topics.partitions})`
+              : ''
+          }`
         : '',
+      ok: kafkaUp && topics?.present === topics?.wanted && mismatched.length === 0,
     },
     {
       component: 'postgres',
@@ -163,6 +203,7 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
               : ''
           }`
         : '',
+      ok: postgresUp && migrated === shards.length,
     },
     {
       component: 'redis',
@@ -170,6 +211,7 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       where: redactUrl(config.redis.url),
       owner: owner(redisUp, runningPrivateRedisPid(config.stateDir)),
       detail: '',
+      ok: redisUp,
     },
   ];
 }

@@ -1,13 +1,22 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Client, escapeIdentifier } from 'pg';
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
 import { databaseOf, pingPostgres } from '../lib/postgres';
+import { noAnswer } from '../lib/preflight';
 import { redactUrl } from '../lib/redact';
 import { loadMigrations, migrate } from './migrate';
-import { findExecutable, isLoopback, runningPid, sleep } from './process-control';
+import {
+  findExecutable,
+  isLoopback,
+  portTaken,
+  runningPid,
+  runTool,
+  sleep,
+  type ToolResult,
+  tailOf,
+} from './process-control';
 
 export type ServerOutcome = 'started' | 'running' | 'external';
 
@@ -26,15 +35,17 @@ function postgresBinary(name: string): string | undefined {
 }
 
 /**
- * Runs a PostgreSQL tool as the `postgres` OS user when we are root: initdb and postgres
- * refuse to run as root.
+ * Runs a PostgreSQL tool as the `postgres` OS user when we are root (initdb and postgres
+ * refuse to run as root), without blocking the event loop.
  */
-function runPostgresTool(tool: string, args: string[]): { ok: boolean; output: string } {
-  const asRoot = process.getuid?.() === 0;
-  const result = asRoot
-    ? spawnSync('runuser', ['-u', 'postgres', '--', tool, ...args], { encoding: 'utf8' })
-    : spawnSync(tool, args, { encoding: 'utf8' });
-  return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
+function runPostgresTool(tool: string, args: string[]): Promise<ToolResult> {
+  return process.getuid?.() === 0
+    ? runTool('runuser', ['-u', 'postgres', '--', tool, ...args])
+    : runTool(tool, args);
+}
+
+function privatePostmasterPid(dataDir: string): number | undefined {
+  return runningPid(path.join(dataDir, 'postmaster.pid'), 'postgres');
 }
 
 /** The server hosting the shard databases answers, or a private cluster is started for it. */
@@ -45,34 +56,51 @@ export async function ensurePostgresServer(
   const url = config.postgres.adminUrl;
   const where = redactUrl(url);
   const dataDir = privatePostgresDir(config.stateDir);
-  const ours = () => runningPid(path.join(dataDir, 'postmaster.pid'), 'postgres') !== undefined;
-  try {
-    await pingPostgres(url, 3000);
-    return ours() ? 'running' : 'external';
-  } catch {
-    // not answering: maybe start a private cluster below
+  const logFile = path.join(dataDir, 'server.log');
+  // A refused connection fails at once; the wait only matters for a slow or busy server.
+  const why = await noAnswer(pingPostgres(url, 5000));
+  if (why === undefined) return privatePostmasterPid(dataDir) ? 'running' : 'external';
+  if (privatePostmasterPid(dataDir)) {
+    // Our private cluster runs but does not answer yet (still starting?): give it a moment.
+    if (await answersWithin(url, 30_000)) return 'running';
+    throw new OperatorError(
+      `private PostgreSQL in ${dataDir} runs but does not answer at ${where} (POSTGRES_URL): see ${logFile}`,
+    );
   }
   const { hostname, port } = new URL(url);
   const initdb = postgresBinary('initdb');
   const pgCtl = postgresBinary('pg_ctl');
   if (!config.startLocalInfra || !isLoopback(hostname) || !initdb || !pgCtl) {
     throw new OperatorError(
-      `PostgreSQL not reachable at ${where} (POSTGRES_URL): start PostgreSQL there or point POSTGRES_URL at a running server${
+      `PostgreSQL not reachable at ${where} (POSTGRES_URL: ${why}): start PostgreSQL there or point POSTGRES_URL at a running server${
         initdb ? '' : ' (no initdb found, so no private cluster could be started)'
       }`,
     );
   }
+  const portNumber = Number(port || 5432);
+  if (await portTaken(hostname, portNumber)) {
+    throw new OperatorError(
+      `PostgreSQL not answering at ${where} (POSTGRES_URL: ${why}), and port ${portNumber} is taken by another program, so no private cluster can start there: point POSTGRES_URL at a server that answers, or at a free port`,
+    );
+  }
   const user = decodeURIComponent(new URL(url).username) || 'postgres';
   fs.mkdirSync(dataDir, { recursive: true });
-  if (process.getuid?.() === 0) spawnSync('chown', ['-R', 'postgres', dataDir]);
+  if (process.getuid?.() === 0) await runTool('chown', ['-R', 'postgres', dataDir]);
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    const init = runPostgresTool(initdb, ['-D', dataDir, '-U', user, '-A', 'trust', '--no-sync']);
+    const init = await runPostgresTool(initdb, [
+      '-D',
+      dataDir,
+      '-U',
+      user,
+      '-A',
+      'trust',
+      '--no-sync',
+    ]);
     if (!init.ok)
       throw new OperatorError(`initdb in ${dataDir} failed: ${init.output.split('\n').pop()}`);
   }
-  const logFile = path.join(dataDir, 'server.log');
-  const options = `-p ${port || 5432} -k ${dataDir} -c listen_addresses=${hostname}`;
-  const start = runPostgresTool(pgCtl, [
+  const options = `-p ${portNumber} -k ${dataDir} -c listen_addresses=${hostname}`;
+  const start = await runPostgresTool(pgCtl, [
     '-D',
     dataDir,
     '-l',
@@ -83,29 +111,36 @@ export async function ensurePostgresServer(
     'start',
   ]);
   if (!start.ok) {
-    throw new OperatorError(`private PostgreSQL in ${dataDir} did not start: see ${logFile}`);
+    throw new OperatorError(
+      `private PostgreSQL in ${dataDir} did not start (${tailOf(logFile, 1) || start.output.split('\n').pop()}): see ${logFile}`,
+    );
   }
-  for (let i = 0; i < 50; i++) {
-    try {
-      await pingPostgres(url, 1000);
-      say(`postgres: started a private cluster in ${dataDir} at ${where}`);
-      return 'started';
-    } catch {
-      await sleep(200);
-    }
+  // Started means: its postmaster is alive and it answers at POSTGRES_URL.
+  if (privatePostmasterPid(dataDir) && (await answersWithin(url, 10_000))) {
+    say(`postgres: started a private cluster in ${dataDir} at ${where}`);
+    return 'started';
   }
   throw new OperatorError(
-    `private PostgreSQL in ${dataDir} started but does not answer at ${where}`,
+    `private PostgreSQL in ${dataDir} ${privatePostmasterPid(dataDir) ? 'started but does not answer' : 'exited'} at ${where}: see ${logFile}`,
   );
 }
 
+async function answersWithin(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await noAnswer(pingPostgres(url, 1000))) === undefined) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(200);
+  }
+}
+
 /** Stops the private cluster `infra up` started, if it runs. */
-export function stopPrivatePostgres(stateDir: string): boolean {
+export async function stopPrivatePostgres(stateDir: string): Promise<boolean> {
   const dataDir = privatePostgresDir(stateDir);
-  if (runningPid(path.join(dataDir, 'postmaster.pid'), 'postgres') === undefined) return false;
+  if (privatePostmasterPid(dataDir) === undefined) return false;
   const pgCtl = postgresBinary('pg_ctl');
   if (!pgCtl) return false;
-  runPostgresTool(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+  await runPostgresTool(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
   return true;
 }
 

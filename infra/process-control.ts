@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export function isAlive(pid: number): boolean {
@@ -64,6 +65,44 @@ export function spawnDaemon(
   child.unref();
   if (options.pidFile) fs.writeFileSync(options.pidFile, `${child.pid}\n`);
   return child.pid;
+}
+
+export interface ToolResult {
+  ok: boolean;
+  code: number | null;
+  /** stdout and stderr together, trimmed. */
+  output: string;
+}
+
+/**
+ * Runs a program to its end without blocking the event loop (unlike spawnSync): probes and
+ * timers of the rest of `infra up` keep running while Maven or initdb work.
+ */
+export function runTool(command: string, args: string[]): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.once('error', (err) => resolve({ ok: false, code: null, output: err.message }));
+    child.once('close', (code) =>
+      resolve({ ok: code === 0, code, output: Buffer.concat(chunks).toString('utf8').trim() }),
+    );
+  });
+}
+
+/** Does something accept TCP connections at host:port? (Whether it speaks the right protocol is not asked.) */
+export function portTaken(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: host.replace(/^\[|\]$/g, ''), port });
+    const done = (taken: boolean) => {
+      socket.destroy();
+      resolve(taken);
+    };
+    socket.setTimeout(timeoutMs, () => done(true)); // something holds the port but is slow
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 export function tailOf(file: string, lines = 15): string {

@@ -68,6 +68,26 @@ describe('loadConfig', () => {
     );
   });
 
+  it('never shows a secret in its error: JWT_SECRET is named only, URL passwords are masked', () => {
+    const error = (env: NodeJS.ProcessEnv) => {
+      try {
+        loadConfig(env);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const shortSecret = error({ JWT_SECRET: 'hunter2-short' });
+    expect(shortSecret).toMatch(/JWT_SECRET .*expected at least 32 characters/);
+    expect(shortSecret).not.toContain('hunter2');
+    const badUrl = error({ POSTGRES_URL: 'postgres://app:topsecret@db:notaport/x' });
+    expect(badUrl).toContain('POSTGRES_URL="postgres://app:***@db:notaport/x"');
+    expect(badUrl).not.toContain('topsecret');
+    const badList = error({ POSTGRES_SHARD_URLS: 'postgres://a:pw1@h/x,mysql://b:pw2@h/y' });
+    expect(badList).toMatch(/POSTGRES_SHARD_URLS/);
+    expect(badList).not.toMatch(/pw1|pw2/);
+  });
+
   it('exposes the list of variables it reads', () => {
     expect(CONFIG_VARIABLES).toContain('KAFKA_BROKERS');
     expect(CONFIG_VARIABLES).toContain('REDIS_KEY_PREFIX');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { OperatorError } from './errors';
+import { redactSecrets } from './redact';
 import { REPO_ROOT } from './repo-root';
 
 /** Thrown when an environment variable has a bad value; the message names the variable. */
@@ -55,6 +56,10 @@ const envSchema = z.object({
     .string()
     .regex(/^\d+[mMgG]$/, 'expected a JVM heap size such as 512m')
     .default('512m'),
+  KAFKA_JARS_DIR: z
+    .string()
+    .min(1)
+    .default(path.join(REPO_ROOT, 'infra', 'kafka', 'lib')),
   TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
@@ -124,6 +129,8 @@ export interface Config {
     client: 'auto' | 'kafkajs' | 'confluent';
     controllerPort: number;
     heap: string;
+    /** Where Maven puts the broker jars and the local broker runs them from. */
+    jarsDir: string;
   };
   topics: {
     prefix: string;
@@ -136,6 +143,8 @@ export interface Config {
     adminUrl: string;
     /** One URL per read-model shard, in ring order. */
     shardUrls: string[];
+    /** The variable the shard URLs come from, for messages. */
+    shardUrlsFrom: 'POSTGRES_URL' | 'POSTGRES_SHARD_URLS';
     /** Read replicas built by replay: one per shard, same order; empty when none. */
     followerShardUrls: string[];
   };
@@ -204,6 +213,15 @@ function withDatabase(serverUrl: string, database: string): string {
   return u.toString();
 }
 
+/** Variables whose value is a secret as a whole: an error names them, never shows them. */
+const SECRET_VARIABLES = new Set(['JWT_SECRET']);
+
+/** `NAME="value"` for an error message, with secrets hidden and URL passwords masked. */
+function shownValue(name: string, value: string | undefined): string {
+  if (SECRET_VARIABLES.has(name)) return `${name} (value hidden, ${value?.length ?? 0} characters)`;
+  return `${name}=${JSON.stringify(redactSecrets(value ?? ''))}`;
+}
+
 /** Reads and validates the environment; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "use the default", as in most shells' `VAR= cmd`.
@@ -216,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0]);
-      return `${name}=${JSON.stringify(env[name])}: ${issue.message}`;
+      return `${shownValue(name, env[name])}: ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -241,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       client: e.KAFKA_CLIENT,
       controllerPort: e.KAFKA_CONTROLLER_PORT,
       heap: e.KAFKA_HEAP,
+      jarsDir: path.resolve(e.KAFKA_JARS_DIR),
     },
     topics: {
       prefix: e.TOPIC_PREFIX,
@@ -251,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     postgres: {
       adminUrl: e.POSTGRES_URL,
       shardUrls,
+      shardUrlsFrom: e.POSTGRES_SHARD_URLS ? 'POSTGRES_SHARD_URLS' : 'POSTGRES_URL',
       followerShardUrls: e.POSTGRES_FOLLOWER_SHARD_URLS ?? [],
     },
     readSide: {

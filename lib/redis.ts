@@ -18,11 +18,17 @@ export async function pingRedis(url: string, timeoutMs: number): Promise<void> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined);
+  // The socket's own error (e.g. ECONNREFUSED) says more than ioredis' "Connection is closed".
+  let socketError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    socketError = err;
+  });
   try {
     await withTimeout(
       (async () => {
-        await redis.connect();
+        await redis.connect().catch((err: unknown) => {
+          throw socketError ?? err;
+        });
         const answer = await redis.ping();
         if (answer !== 'PONG') throw new Error(`unexpected PING answer ${answer}`);
       })(),

@@ -2,10 +2,26 @@ import { loadConfig } from '../lib/config';
 import { runEntrypoint } from '../lib/entrypoint';
 import { stopOnSignals } from '../lib/http/serve';
 import { createLogger } from '../lib/logger';
+import { requireReachable, requireTopics } from '../lib/preflight';
+import { topicNames } from '../lib/topics';
 import { startSagas } from './service';
 
 runEntrypoint(async () => {
   const config = loadConfig();
+  // A retry topic for a new SAGA_RETRY_DELAYS_MS entry exists only once `infra up` made it.
+  await requireReachable(config, ['kafka']);
+  const topics = topicNames(config.topics);
+  await requireTopics(
+    config,
+    [
+      topics.orderEvents,
+      topics.orderCommands,
+      topics.productCommands,
+      ...topics.sagaRetries,
+      topics.sagaDeadLetter,
+    ],
+    'TOPIC_PREFIX and SAGA_RETRY_DELAYS_MS',
+  );
   const logger = createLogger('sagas', config.logLevel);
   const sagas = await startSagas(config, logger);
   logger.info('sagas running');

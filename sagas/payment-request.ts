@@ -20,6 +20,13 @@ export const paymentRequestSchema = z.discriminatedUnion('kind', [
     idempotencyKey: z.string(),
     attempt: z.number().int().positive(),
   }),
+  z.object({
+    kind: z.literal('void-payment'),
+    orderId: z.string(),
+    /** The authorization's key, which the void cancels. */
+    idempotencyKey: z.string(),
+    attempt: z.number().int().positive(),
+  }),
 ]);
 export type PaymentRequest = z.infer<typeof paymentRequestSchema>;
 

@@ -5,7 +5,7 @@ import type { CircuitBreaker } from './circuit-breaker';
 import type { PaymentRequest } from './payment-request';
 
 /** The gateway as the saga sees it (the simulator's client, or a real provider's adapter). */
-export type PaymentGateway = Pick<PaymentGatewayClient, 'authorize' | 'refund'>;
+export type PaymentGateway = Pick<PaymentGatewayClient, 'authorize' | 'refund' | 'voidPayment'>;
 
 export interface OrderCommandOut {
   commandId: string;
@@ -96,7 +96,10 @@ async function callGateway(
       ],
     };
   }
-  const result = await gateway.refund(request.paymentId, request.idempotencyKey);
+  const result =
+    request.kind === 'refund-payment'
+      ? await gateway.refund(request.paymentId, request.idempotencyKey)
+      : await gateway.voidPayment(request.idempotencyKey);
   if (result.outcome === 'transient') {
     breaker.failed();
     return { kind: 'retry', error: result.reason, countsAsAttempt: true };

@@ -154,17 +154,7 @@ export class SagaOwner {
       );
       return;
     }
-    const request: PaymentRequest =
-      action.kind === 'authorize-payment'
-        ? { ...action, attempt: 1 }
-        : {
-            kind: 'refund-payment',
-            orderId: action.orderId,
-            paymentId: action.paymentId,
-            idempotencyKey: action.idempotencyKey,
-            attempt: 1,
-          };
-    await settlePayment(request, this.options, outbox, correlationId);
+    await settlePayment(paymentRequest(action), this.options, outbox, correlationId);
   }
 
   /** Cancels the pending orders past their deadline (also those whose deadline passed while no saga ran). */
@@ -197,6 +187,29 @@ export class SagaOwner {
   async stop(): Promise<void> {
     await this.producer?.disconnect();
     this.producer = undefined;
+  }
+}
+
+/** A gateway call the saga asks for, as its first attempt. */
+function paymentRequest(action: Exclude<FulfilmentAction, { kind: 'command' }>): PaymentRequest {
+  switch (action.kind) {
+    case 'authorize-payment':
+      return { ...action, attempt: 1 };
+    case 'refund-payment':
+      return {
+        kind: 'refund-payment',
+        orderId: action.orderId,
+        paymentId: action.paymentId,
+        idempotencyKey: action.idempotencyKey,
+        attempt: 1,
+      };
+    case 'void-payment':
+      return {
+        kind: 'void-payment',
+        orderId: action.orderId,
+        idempotencyKey: action.idempotencyKey,
+        attempt: 1,
+      };
   }
 }
 

@@ -69,8 +69,10 @@ export interface CommandRequest<C extends Message> {
   body: unknown;
   /** The aggregate the command is for; undefined when the command creates it. */
   aggregateId: string | undefined;
+  /** A created aggregate's id, from the command's id (default: newAggregateId). */
+  newId?: (commandId: string) => string;
   /** The command for that aggregate; undefined after answering the request itself. */
-  build: (aggregateId: string) => C | undefined | Promise<C | undefined>;
+  build: (aggregateId: string, prepared: PreparedCommand) => C | undefined | Promise<C | undefined>;
   created?: boolean;
 }
 
@@ -87,8 +89,8 @@ export async function runCommand<C extends Message>(
 ): Promise<void> {
   const prepared = prepare(req, res, r.body);
   if (!prepared) return;
-  const id = r.aggregateId ?? newAggregateId(prepared.commandId);
-  const command = await r.build(id);
+  const id = r.aggregateId ?? (r.newId ?? newAggregateId)(prepared.commandId);
+  const command = await r.build(id, prepared);
   if (!command) return;
   const reply = await dispatch(d, r.commandsTopic, id, command, prepared);
   if (!reply) return sendPending(res, prepared.commandId);

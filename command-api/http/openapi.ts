@@ -1,5 +1,6 @@
 /** The command API's OpenAPI 3.1 document, served at GET /openapi.json (a test checks it matches the routes). */
 
+import { MAX_MINOR_UNITS } from '../../domain/money';
 import { jsonBody, pathParam, problemComponent, problemResponse } from '../../lib/http/openapi';
 
 const problem = problemResponse;
@@ -230,7 +231,13 @@ export const openApiDocument = {
         type: 'object',
         required: ['amount', 'currency'],
         properties: {
-          amount: { type: 'integer', minimum: 0, description: 'minor units (cents)' },
+          amount: {
+            type: 'integer',
+            minimum: 0,
+            maximum: MAX_MINOR_UNITS,
+            description:
+              'minor units (cents); an order line total and an order total stay within the same maximum',
+          },
           currency: { type: 'string', pattern: '^[A-Z]{3}$' },
         },
       },

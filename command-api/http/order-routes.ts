@@ -1,5 +1,5 @@
 import { type Request, Router } from 'express';
-import type { OrderCommand } from '../../domain';
+import { type OrderCommand, orderTotal } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
@@ -56,6 +56,20 @@ export function orderRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router 
             status: 422,
             detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
             errors,
+          });
+          return undefined;
+        }
+        // The owner would refuse it too; refused here, the customer learns which item at once.
+        const total = orderTotal(lines);
+        if (!total.ok) {
+          const field = total.line === undefined ? 'items' : `items[${total.line}]`;
+          sendProblem(res, {
+            type: 'urn:orderstream:problem:amount_too_large',
+            title: 'amount too large',
+            status: 422,
+            detail: `${field}: ${total.reason}`,
+            code: 'amount_too_large',
+            errors: [{ field, message: total.reason }],
           });
           return undefined;
         }

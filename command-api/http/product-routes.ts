@@ -1,11 +1,20 @@
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import type { ProductCommand } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
+import { newProductId } from '../ids';
+import { IDEMPOTENCY_KEY_REUSED } from '../processor/reply';
 import type { ProductCatalogue } from '../product-catalogue';
-import { commandRunner, type Dispatcher, dispatch, prepare } from './dispatch';
+import {
+  commandRunner,
+  type Dispatcher,
+  dispatch,
+  type PreparedCommand,
+  prepare,
+  runCommand,
+} from './dispatch';
 import { sendOutcome, sendPending } from './outcome';
 import {
   createProductBody,
@@ -23,17 +32,47 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
   /** Sends one command for an aggregate (or a new one) and answers with its outcome. */
   const run = commandRunner<ProductCommand>(d, topic, '/products');
 
+  /**
+   * A new product's partition follows its SKU, so the same Idempotency-Key with another SKU may
+   * reach an owner that never saw the key: refused here when the key already created another
+   * product (the log says so), or this instance saw it decided for another request.
+   */
+  const keyUsedElsewhere = async (req: Request, prepared: PreparedCommand, productId: string) => {
+    if (req.header('Idempotency-Key') === undefined) return false;
+    const known = d.bus.status(prepared.commandId);
+    if (known?.status === 'decided' && known.reply.requestHash !== prepared.requestHash) {
+      return true;
+    }
+    const created = await catalogue.creationOf(prepared.commandId, d.config.commands.timeoutMs);
+    return created !== undefined && created !== productId;
+  };
+
   router.post('/products', admin, async (req, res) => {
     const body = parseBody(createProductBody, req, res);
     if (!body) return;
-    await run(
-      req,
-      res,
+    await runCommand(d, req, res, {
+      commandsTopic: topic,
+      collection: '/products',
       body,
-      undefined,
-      (productId) => ({ type: 'CreateProduct', productId, ...body }),
-      true,
-    );
+      aggregateId: undefined,
+      // In its SKU's partition: that partition's owner refuses a SKU a live product holds.
+      newId: (commandId) => newProductId(commandId, body.sku, d.config.topics.partitions),
+      build: async (productId, prepared) => {
+        if (await keyUsedElsewhere(req, prepared, productId)) {
+          sendProblem(res, {
+            type: `urn:orderstream:problem:${IDEMPOTENCY_KEY_REUSED}`,
+            title: 'idempotency key reused',
+            status: 422,
+            detail: 'this Idempotency-Key was already used for a different request',
+            code: IDEMPOTENCY_KEY_REUSED,
+            commandId: prepared.commandId,
+          });
+          return undefined;
+        }
+        return { type: 'CreateProduct', productId, ...body };
+      },
+      created: true,
+    });
   });
 
   router.patch('/products/:id', admin, async (req, res) => {

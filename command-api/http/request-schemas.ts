@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_MINOR_UNITS } from '../../domain/money';
 
 /** Request bodies of the command API; unknown fields are refused so typos do not pass silently. */
 
@@ -15,7 +16,7 @@ export const moneySchema = z.strictObject({
     .number()
     .int('expected integer minor units (cents)')
     .min(0)
-    .max(Number.MAX_SAFE_INTEGER),
+    .max(MAX_MINOR_UNITS, `expected at most ${MAX_MINOR_UNITS} minor units`),
   currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 code such as EUR'),
 });
 

@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs';
-import type { Decider, Message } from '../../domain/decider';
+import type { Decider, Message, Rejection } from '../../domain/decider';
 import type { CommandReply } from './reply';
 
 /** A command an owner sends to another aggregate in the same transaction as its own events. */
@@ -8,6 +8,30 @@ export interface FollowUpCommand {
   aggregateId: string;
   commandId: string;
   command: Message;
+}
+
+/** An aggregate taking (`held`) or freeing a unique key, e.g. a product its SKU. */
+export interface KeyHolding {
+  key: string;
+  aggregateId: string;
+  held: boolean;
+}
+
+/**
+ * A rule across the aggregates of a kind: a key names at most one live aggregate (a SKU one
+ * product). The key must hash to the same partition as the aggregate claiming it, so that the
+ * partition's single owner sees every claim on it and refuses a taken key atomically; it keeps
+ * who holds which key beside the aggregates, rebuilt from the events on replay.
+ */
+export interface UniqueKeyRule<C extends Message, E extends Message, S> {
+  /** What the key is called in reasons, e.g. `sku`. */
+  name: string;
+  /** The key `command` claims, if any (e.g. a new product's SKU). */
+  claimedBy(command: C): string | undefined;
+  /** How `event` changes who holds a key; `before` is its aggregate's state before it. */
+  change(event: E, before: S): KeyHolding | undefined;
+  /** The refusal of `aggregateId`'s claim on `key` given its live `holders`; undefined if free. */
+  refusal(key: string, aggregateId: string, holders: readonly string[]): Rejection | undefined;
 }
 
 /** What the command processor needs to know about one kind of aggregate. */
@@ -25,4 +49,5 @@ export interface AggregateKind<
    * stock reservation's outcome to the order that asked for it.
    */
   followUps?: (command: C, reply: CommandReply, headers: IHeaders | undefined) => FollowUpCommand[];
+  uniqueKey?: UniqueKeyRule<C, E, S>;
 }

@@ -1,4 +1,5 @@
-import type { CommandReply } from './reply';
+import type { KeyHolding } from './aggregate-kind';
+import { type CommandReply, isCommandOutcome } from './reply';
 
 export interface AggregateEntry<S> {
   state: S;
@@ -7,11 +8,13 @@ export interface AggregateEntry<S> {
 }
 
 /**
- * Everything a partition owner holds in memory: each aggregate's state and the outcome of
- * recent commands (for idempotency), both rebuilt from the log on assignment.
+ * Everything a partition owner holds in memory: each aggregate's state, who holds each unique
+ * key (see UniqueKeyRule), and the outcome of recent commands (for idempotency), all rebuilt
+ * from the log on assignment.
  */
 export class PartitionState<S> {
   private readonly aggregates = new Map<string, AggregateEntry<S>>();
+  private readonly holders = new Map<string, ReadonlySet<string>>();
   private readonly outcomes = new Map<string, CommandReply>();
 
   constructor(
@@ -27,11 +30,30 @@ export class PartitionState<S> {
     return this.outcomes.get(commandId);
   }
 
+  /** The live aggregates holding `key`. */
+  holdersOf(key: string): ReadonlySet<string> {
+    return this.holders.get(key) ?? NONE;
+  }
+
   setAggregate(id: string, entry: AggregateEntry<S>): void {
     this.aggregates.set(id, entry);
   }
 
+  setHolders(key: string, holders: ReadonlySet<string>): void {
+    if (holders.size === 0) this.holders.delete(key);
+    else this.holders.set(key, holders);
+  }
+
+  applyHolding(change: KeyHolding): void {
+    this.setHolders(change.key, withHolding(this.holdersOf(change.key), change));
+  }
+
+  /**
+   * Keeps `reply` as its command's outcome (live, and when replaying the replies topic); the
+   * refusal of a reused Idempotency-Key is not an outcome and never replaces one.
+   */
   remember(reply: CommandReply): void {
+    if (!isCommandOutcome(reply)) return;
     this.outcomes.delete(reply.commandId);
     this.outcomes.set(reply.commandId, reply);
     // Maps iterate in insertion order: the first key is the oldest.
@@ -47,12 +69,23 @@ export class PartitionState<S> {
   }
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
+/** A new set: `holders` with the change applied (sets are tiny; one live holder as a rule). */
+function withHolding(holders: ReadonlySet<string>, change: KeyHolding): ReadonlySet<string> {
+  const next = new Set(holders);
+  if (change.held) next.add(change.aggregateId);
+  else next.delete(change.aggregateId);
+  return next;
+}
+
 /**
  * Changes decided within one transaction, kept apart until it commits so a failed
  * transaction leaves the owner's state as the log has it.
  */
 export class PendingChanges<S> {
   private readonly aggregates = new Map<string, AggregateEntry<S>>();
+  private readonly holders = new Map<string, ReadonlySet<string>>();
   private readonly outcomes = new Map<string, CommandReply>();
 
   constructor(private readonly base: PartitionState<S>) {}
@@ -65,16 +98,25 @@ export class PendingChanges<S> {
     return this.outcomes.get(commandId) ?? this.base.outcome(commandId);
   }
 
+  holdersOf(key: string): ReadonlySet<string> {
+    return this.holders.get(key) ?? this.base.holdersOf(key);
+  }
+
   setAggregate(id: string, entry: AggregateEntry<S>): void {
     this.aggregates.set(id, entry);
   }
 
+  applyHolding(change: KeyHolding): void {
+    this.holders.set(change.key, withHolding(this.holdersOf(change.key), change));
+  }
+
   remember(reply: CommandReply): void {
-    this.outcomes.set(reply.commandId, reply);
+    if (isCommandOutcome(reply)) this.outcomes.set(reply.commandId, reply);
   }
 
   applyTo(target: PartitionState<S>): void {
     for (const [id, entry] of this.aggregates) target.setAggregate(id, entry);
+    for (const [key, holders] of this.holders) target.setHolders(key, holders);
     for (const reply of this.outcomes.values()) target.remember(reply);
   }
 }

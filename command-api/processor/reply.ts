@@ -36,12 +36,31 @@ export const commandReplySchema = z.object({
   /** Hash of the client's request, so a reused Idempotency-Key with another body is refused. */
   requestHash: z.string(),
   decidedAt: z.string(),
+  /**
+   * Set on the refusal of a request that reused this command's Idempotency-Key with another
+   * body: an answer to that request only, never the command's outcome (absent on old replies).
+   */
+  reusedKey: z.literal(true).optional(),
   outcome: z.discriminatedUnion('status', [
     z.object({ status: z.literal('accepted'), events: z.array(appendedEventSchema) }),
     z.object({ status: z.literal('rejected'), rejection: rejectionSchema }),
   ]),
 });
 export type CommandReply = z.infer<typeof commandReplySchema>;
+
+/** The code of the refusal of a reused Idempotency-Key (a request with another body). */
+export const IDEMPOTENCY_KEY_REUSED = 'idempotency_key_reused';
+
+/**
+ * Whether `reply` is its command's outcome, to remember and to answer repeats with: not the
+ * refusal of a reused Idempotency-Key (marked, or from before the mark, known by its code).
+ */
+export function isCommandOutcome(reply: CommandReply): boolean {
+  if (reply.reusedKey) return false;
+  return !(
+    reply.outcome.status === 'rejected' && reply.outcome.rejection.code === IDEMPOTENCY_KEY_REUSED
+  );
+}
 
 export function encodeReply(reply: CommandReply): Buffer {
   return Buffer.from(JSON.stringify(reply));

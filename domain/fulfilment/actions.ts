@@ -54,11 +54,21 @@ export interface RefundPaymentAction {
   idempotencyKey: string;
 }
 
+/** Ask the payment gateway to void the authorization made, or still to be made, under the
+ *  order's payment key: for a cancelled order whose authorize call has no recorded answer. */
+export interface VoidPaymentAction {
+  kind: 'void-payment';
+  orderId: string;
+  /** The authorization's key (`paymentIdempotencyKey`), which the void cancels. */
+  idempotencyKey: string;
+}
+
 export type FulfilmentAction =
   | ProductCommandAction
   | OrderCommandAction
   | AuthorizePaymentAction
-  | RefundPaymentAction;
+  | RefundPaymentAction
+  | VoidPaymentAction;
 
 // Ids are built from the order, the step and the product only (never time or randomness), so
 // a saga that reacts again after a restart asks for the same things under the same ids and the
@@ -113,4 +123,13 @@ export const refundPayment = (orderId: string, paymentId: string): RefundPayment
   orderId,
   paymentId,
   idempotencyKey: refundIdempotencyKey(orderId),
+});
+
+/** Void the order's authorization by its key. The gateway gives back a charge made under the
+ *  key and declines any authorize with it from then on, so an authorize call still being
+ *  retried can never charge the cancelled order. */
+export const voidPayment = (orderId: string): VoidPaymentAction => ({
+  kind: 'void-payment',
+  orderId,
+  idempotencyKey: paymentIdempotencyKey(orderId),
 });

@@ -21,9 +21,11 @@ import {
   refundPayment,
   releaseCommandId,
   reserveCommandId,
+  voidPayment,
 } from './actions';
 import {
   fulfilmentProgress,
+  isPaymentInDoubt,
   isSettled,
   overdueOrders,
   reactToOrderEvent,
@@ -132,6 +134,12 @@ const refund: FulfilmentAction = {
   orderId,
   paymentId: 'pay-77',
   idempotencyKey: 'refund:o-1',
+};
+/** Voids the authorization by the key it was asked for under (`authorize.idempotencyKey`). */
+const voidIt: FulfilmentAction = {
+  kind: 'void-payment',
+  orderId,
+  idempotencyKey: 'pay:o-1',
 };
 
 // ---- given/when/then ----
@@ -267,6 +275,44 @@ describe('order fulfilment saga: compensation on OrderCancelled', () => {
     given([placed, ...allReserved, paymentFailed])
       .when(cancelled('payment failed: card declined'))
       .then(releaseAll);
+  });
+
+  it('cancelled while the payment is in doubt (authorization asked, no answer recorded): releases every line and voids it by its key', () => {
+    // By the customer while the gateway's answer is lost or still being retried.
+    given([placed, ...allReserved])
+      .when(cancelled('changed my mind'))
+      .then([...releaseAll, voidIt]);
+    // By the deadline sweep: the same compensation.
+    given([placed, ...allReserved])
+      .when(cancelled('deadline passed: not settled within 900 s'))
+      .then([...releaseAll, voidIt]);
+  });
+
+  it('no void when the authorization was never asked for: a line unreserved or rejected', () => {
+    given([placed, stockReserved('p-1'), stockReserved('p-2')])
+      .when(cancelled('changed my mind'))
+      .then(releaseAll);
+    given([placed, stockRejected('p-3', 'only 0 units available, 3 requested'), ...allReserved])
+      .when(cancelled('out of stock: only 0 units available, 3 requested'))
+      .then(releaseAll);
+  });
+
+  it('an authorization recorded after the cancellation (answered before the void took effect) is refunded', () => {
+    given([placed, ...allReserved, cancelled('changed my mind')])
+      .when(authorized)
+      .then([refund]);
+  });
+
+  it('voids exactly when the authorize was asked for and has no recorded answer', () => {
+    const stateOf = (events: readonly OrderEvent[]) => fold(orderDecider, events);
+    expect(isPaymentInDoubt(stateOf([placed, ...allReserved]))).toBe(true);
+    expect(isPaymentInDoubt(stateOf([]))).toBe(false);
+    expect(isPaymentInDoubt(stateOf([placed, stockReserved('p-1')]))).toBe(false);
+    expect(isPaymentInDoubt(stateOf([placed, ...allReserved, authorized]))).toBe(false);
+    expect(isPaymentInDoubt(stateOf([placed, ...allReserved, paymentFailed]))).toBe(false);
+    expect(isPaymentInDoubt(stateOf([placed, ...allReserved, cancelled('changed my mind')]))).toBe(
+      false,
+    );
   });
 });
 
@@ -412,6 +458,7 @@ describe('order fulfilment saga: determinism', () => {
       commandId: 'saga:o-1:payment',
     });
     expect(refundPayment('o-1', 'pay-77')).toStrictEqual(refund);
+    expect(voidPayment('o-1')).toStrictEqual(voidIt);
   });
 });
 
@@ -471,6 +518,8 @@ interface SimulationSetup {
   declinePayments?: boolean;
   /** The gateway never answers (the deadline sweep has to step in). */
   gatewayHangs?: boolean;
+  /** The gateway charges, but its answer is lost every time (the payment stays in doubt). */
+  gatewayLosesAnswers?: boolean;
   /** The customer asks to cancel at some point (before the run when no seed is given). */
   customerCancels?: boolean;
   /** Interleave the parties at random; without a seed each party drains its queue in turn. */
@@ -483,6 +532,12 @@ interface SimulationResult {
   products: Map<string, ProductState>;
   authorizedAtGateway: Set<string>;
   refunded: Set<string>;
+  /** Payment keys voided at the gateway. */
+  voided: Set<string>;
+  /** Payment keys whose charge the gateway gave back (by a refund or a void), once each. */
+  givenBack: Set<string>;
+  /** Payment keys the gateway declined because they were voided first. */
+  declinedAsVoided: Set<string>;
   rejectedCommands: string[];
   log: OrderEvent[];
 }
@@ -501,6 +556,9 @@ function simulate(setup: SimulationSetup): SimulationResult {
   const gatewayInbox: AuthorizePaymentAction[] = [];
   const authorizedAtGateway = new Set<string>();
   const refunded = new Set<string>();
+  const voided = new Set<string>();
+  const givenBack = new Set<string>();
+  const declinedAsVoided = new Set<string>();
 
   function sendOrder(commandId: string, command: OrderCommand): void {
     if (seen.has(commandId)) return;
@@ -559,11 +617,17 @@ function simulate(setup: SimulationSetup): SimulationResult {
       case 'authorize-payment':
         gatewayInbox.push(action);
         return;
-      case 'refund-payment':
-        expect(authorizedAtGateway.has(action.idempotencyKey.replace('refund:', 'pay:'))).toBe(
-          true,
-        );
+      case 'refund-payment': {
+        const paymentKey = action.idempotencyKey.replace('refund:', 'pay:');
+        expect(authorizedAtGateway.has(paymentKey)).toBe(true);
         refunded.add(action.idempotencyKey);
+        givenBack.add(paymentKey);
+        return;
+      }
+      case 'void-payment':
+        // The gateway's void: gives back a charge made under the key, declines it from now on.
+        voided.add(action.idempotencyKey);
+        if (authorizedAtGateway.has(action.idempotencyKey)) givenBack.add(action.idempotencyKey);
         return;
     }
   }
@@ -643,6 +707,11 @@ function simulate(setup: SimulationSetup): SimulationResult {
     if (setup.gatewayHangs) return;
     const action = gatewayInbox.shift();
     if (!action) return;
+    if (voided.has(action.idempotencyKey)) {
+      declinedAsVoided.add(action.idempotencyKey);
+      carryOut(recordPaymentOutcome(action.orderId, { authorized: false, reason: 'voided' }));
+      return;
+    }
     if (setup.declinePayments) {
       carryOut(
         recordPaymentOutcome(action.orderId, { authorized: false, reason: 'card declined' }),
@@ -650,6 +719,7 @@ function simulate(setup: SimulationSetup): SimulationResult {
       return;
     }
     authorizedAtGateway.add(action.idempotencyKey);
+    if (setup.gatewayLosesAnswers) return;
     carryOut(
       recordPaymentOutcome(action.orderId, {
         authorized: true,
@@ -706,6 +776,9 @@ function simulate(setup: SimulationSetup): SimulationResult {
     products,
     authorizedAtGateway,
     refunded,
+    voided,
+    givenBack,
+    declinedAsVoided,
     rejectedCommands,
     log: log.map((entry) => entry.event),
   };
@@ -783,6 +856,17 @@ describe('order fulfilment saga: simulation through the deciders', () => {
     });
   });
 
+  it('a gateway that charges but loses its answer: the deadline sweep cancels and voids the charge', () => {
+    const result = simulate({ stock: plenty, lines: simLines, gatewayLosesAnswers: true });
+    expect(result.order).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'deadline passed: not settled within 900 s',
+    });
+    expect(result.authorizedAtGateway).toStrictEqual(new Set(['pay:o-1']));
+    expect(result.voided).toStrictEqual(new Set(['pay:o-1']));
+    expect(result.givenBack).toStrictEqual(result.authorizedAtGateway);
+  });
+
   it('a customer cancelling at once: reservations in flight are released after them', () => {
     const result = simulate({ stock: plenty, lines: simLines, customerCancels: true });
     expect(result.order).toMatchObject({ status: 'cancelled', cancelReason: 'changed my mind' });
@@ -812,9 +896,9 @@ describe('order fulfilment saga: simulation through the deciders', () => {
           expect(status === 'confirmed' ? held > 0 : held === 0).toBe(true);
           expect(state.available + held).toBe(initialStock);
         }
-        // Every authorization the gateway gave is either the order's payment or refunded.
+        // Every authorization the gateway gave is either the order's payment or given back.
         const kept = status === 'confirmed' ? 1 : 0;
-        expect(result.authorizedAtGateway.size - result.refunded.size).toBe(kept);
+        expect(result.authorizedAtGateway.size - result.givenBack.size).toBe(kept);
       }
     },
   );
@@ -822,7 +906,7 @@ describe('order fulfilment saga: simulation through the deciders', () => {
   it('the interleavings reach the hard cases of a customer cancelling', () => {
     const reached = new Set<string>();
     for (const seed of seeds) {
-      const { log, rejectedCommands, refunded } = simulate({
+      const { log, rejectedCommands, refunded, voided, givenBack, declinedAsVoided } = simulate({
         stock: plenty,
         lines: simLines,
         customerCancels: true,
@@ -844,12 +928,21 @@ describe('order fulfilment saga: simulation through the deciders', () => {
       ) {
         reached.add('refunded an authorization recorded after the cancellation');
       }
+      if (voided.size === 1 && givenBack.size === 1 && refunded.size === 1) {
+        // The gateway charged, the cancellation came before the answer was recorded: the void
+        // and the refund of the late authorization give the charge back once.
+        reached.add('voided a charge, then refunded its late authorization: given back once');
+      }
+      if (declinedAsVoided.size === 1)
+        reached.add('declined an authorize that came after the void');
     }
     expect([...reached].sort()).toStrictEqual([
       'a reservation made after the cancellation, then released',
       'cancelled after confirmation',
+      'declined an authorize that came after the void',
       'refunded an authorization recorded after the cancellation',
       'refunded on OrderCancelled',
+      'voided a charge, then refunded its late authorization: given back once',
     ]);
   });
 });

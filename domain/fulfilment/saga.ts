@@ -17,6 +17,7 @@ import {
   refundPayment,
   releaseCommandId,
   reserveCommandId,
+  voidPayment,
 } from './actions';
 
 /** One step of the saga: `after = evolveOrder(before, event)`. */
@@ -52,6 +53,16 @@ const isPending = (state: OrderState): state is Order => state.exists && state.s
 
 const allLinesReserved = (order: Order): boolean =>
   order.lines.every((line) => order.stockReserved.includes(line.productId));
+
+/** Pending with every line reserved, none rejected and no word on the payment yet: the state in
+ *  which the saga asks for the authorization, and stays while the gateway's answer is unknown
+ *  (it may have charged). */
+export const isPaymentInDoubt = (state: OrderState): boolean =>
+  isPending(state) &&
+  allLinesReserved(state) &&
+  state.stockRejected.length === 0 &&
+  state.payment === null &&
+  state.paymentFailure === null;
 
 /** Settled: confirmed, cancelled, shipped, delivered or returned (an absent order is not). */
 export const isSettled = (state: OrderState): boolean => state.exists && state.status !== 'pending';
@@ -107,14 +118,8 @@ export function reactToOrderEvent(input: OrderReaction): FulfilmentAction[] {
       );
     }
     case 'OrderStockReserved': {
-      const ready =
-        isPending(after) &&
-        allLinesReserved(after) &&
-        // A rejected line means a cancellation is already on its way: do not take money.
-        after.stockRejected.length === 0 &&
-        after.payment === null &&
-        after.paymentFailure === null;
-      if (!ready) return [];
+      // Not with a rejected line: a cancellation is already on its way, do not take money.
+      if (!isPaymentInDoubt(after)) return [];
       return [
         {
           kind: 'authorize-payment',
@@ -152,7 +157,11 @@ export function reactToOrderEvent(input: OrderReaction): FulfilmentAction[] {
         }),
       );
       const payment = before.exists ? before.payment : null;
-      return payment ? [...releases, refundPayment(orderId, payment.paymentId)] : releases;
+      if (payment) return [...releases, refundPayment(orderId, payment.paymentId)];
+      // The authorization was asked for and never answered: the gateway may have charged (and
+      // a retry may still charge). Void it by its key rather than wait for an answer.
+      if (isPaymentInDoubt(before)) return [...releases, voidPayment(orderId)];
+      return releases;
     }
     // Nothing to do. (OrderReturned could refund the payment; returns are not refunded by the
     // saga yet.)

@@ -1,3 +1,4 @@
+import { MAX_MINOR_UNITS } from '../money';
 import { fold, scenario } from '../test-kit';
 import {
   ORDER_COMMAND_TYPES,
@@ -157,17 +158,71 @@ describe('PlaceOrder', () => {
       },
       "line 2: currency USD differs from the order's EUR",
     ],
-    [
-      'a total beyond exact arithmetic',
-      { lines: [line('p-1', 2_000_000_000, Number.MAX_SAFE_INTEGER)] },
-      'too large',
-    ],
     ['an empty customerId', { customerId: '' }, 'customerId must not be empty'],
     ['an empty orderId', { orderId: '' }, 'orderId must not be empty'],
   ])('rejects %s as invalid_order', (_label, patch, reason) => {
     const command = { ...place, ...patch } as unknown as OrderCommand;
     const rejection = given([]).when(command).thenReject('invalid_order', 'invalid');
     expect(rejection.reason).toContain(reason);
+  });
+});
+
+describe('PlaceOrder: money stays within MAX_MINOR_UNITS', () => {
+  it('accepts an order totalling exactly the largest amount', () => {
+    const lines = [line('p-1', 1, MAX_MINOR_UNITS - 1), line('p-2', 1, 1)];
+    given([])
+      .when({ ...place, lines })
+      .then([{ ...placed, lines, total: eur(MAX_MINOR_UNITS) }]);
+  });
+
+  it('accepts 100 lines of the largest quantity whose total is within the bound, exactly', () => {
+    const quantity = 2_147_483_647;
+    const lines = Array.from({ length: MAX_ORDER_LINES }, (_, i) => line(`p-${i}`, quantity, 46));
+    given([])
+      .when({ ...place, lines })
+      .then([{ ...placed, lines, total: eur(100 * quantity * 46) }]);
+  });
+
+  it.each([
+    [
+      // The issue's order: 9007199254740990 + 1 = 2^53 - 1 used to stall its partition.
+      'a unit price of 9007199254740990',
+      [line('p-dear', 1, 9_007_199_254_740_990), line('p-cent', 1, 1)],
+      'line 1 (product p-dear): the unit price of 9007199254740990 minor units',
+    ],
+    ['a unit price above 2^53', [line('p-1', 1, 2 ** 60)], 'line 1 (product p-1): the unit price'],
+    [
+      'a line total above the bound',
+      [line('p-1', 1, 5), line('p-2', 3, MAX_MINOR_UNITS / 2)],
+      'line 2 (product p-2): 3 × 5000000000000, a total of 15000000000000 minor units',
+    ],
+    [
+      'a line total far beyond exact arithmetic',
+      [line('p-1', 2_147_483_647, MAX_MINOR_UNITS)],
+      'line 1 (product p-1)',
+    ],
+    [
+      'an order total above the bound',
+      [line('p-1', 1, MAX_MINOR_UNITS), line('p-2', 1, 1)],
+      `the order total of ${MAX_MINOR_UNITS + 1} minor units is above the largest amount, ${MAX_MINOR_UNITS}`,
+    ],
+  ])('rejects %s as amount_too_large', (_label, lines, reason) => {
+    const rejection = given([])
+      .when({ ...place, lines })
+      .thenReject('amount_too_large', 'invalid');
+    expect(rejection.reason).toContain(reason);
+  });
+
+  it('checks the amounts before whether the order exists', () => {
+    given([placed])
+      .when({ ...place, lines: [line('p-1', 1, MAX_MINOR_UNITS + 1)] })
+      .thenReject('amount_too_large', 'invalid');
+  });
+
+  it('rejects a payment above the bound as amount_too_large', () => {
+    given([placed])
+      .when({ ...sample.RecordPaymentAuthorized, amount: eur(MAX_MINOR_UNITS + 1) })
+      .thenReject('amount_too_large', 'invalid');
   });
 });
 

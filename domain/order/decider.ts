@@ -1,11 +1,21 @@
 import { accept, type Decider, type Decision, reject } from '../decider';
-import { copyMoney, formatMoney, isMoney, money, moneyProblem, sameMoney } from '../money';
+import {
+  amountTooLarge,
+  amountTooLargeRejection,
+  copyMoney,
+  formatMoney,
+  isMoney,
+  money,
+  moneyProblem,
+  sameMoney,
+} from '../money';
 import { isAbsent, isPositiveCount, isRecord, isText, MAX_COUNT, show } from '../validation';
 import type {
   CancelOrder,
   ConfirmOrder,
   DeliverOrder,
   OrderCommand,
+  OrderLine,
   PlaceOrder,
   RecordPaymentAuthorized,
   RecordPaymentFailed,
@@ -81,7 +91,7 @@ function withOrder(
   return state.exists ? then(state) : notFound(command.orderId);
 }
 
-/** Why the lines cannot make an order, or null; checks every line, currency and the total. */
+/** Why the lines cannot make an order, or null; checks every line and the currency. */
 function linesProblem(lines: unknown): string | null {
   if (!Array.isArray(lines) || lines.length < 1 || lines.length > MAX_ORDER_LINES) {
     const count = Array.isArray(lines) ? lines.length : show(lines);
@@ -89,7 +99,6 @@ function linesProblem(lines: unknown): string | null {
   }
   const seen = new Set<string>();
   let currency: string | undefined;
-  let total = 0;
   for (const [index, line] of lines.entries()) {
     const at = `line ${index + 1}`;
     if (!isRecord(line)) return `${at} must be an object`;
@@ -105,10 +114,35 @@ function linesProblem(lines: unknown): string | null {
     if (unitPrice.currency !== currency) {
       return `${at}: currency ${unitPrice.currency} differs from the order's ${currency}`;
     }
-    total += line.quantity * unitPrice.amount;
-    if (!Number.isSafeInteger(total)) return 'the order total is too large to represent exactly';
   }
   return null;
+}
+
+/** An order's total, or which amount is above MAX_MINOR_UNITS and why. */
+export type OrderTotal =
+  | { ok: true; amount: number }
+  /** `line`: the index of the line at fault; undefined when only the sum is too large. */
+  | { ok: false; line: number | undefined; reason: string };
+
+/**
+ * The total of `lines`, or the first amount above MAX_MINOR_UNITS: a unit price, a line's
+ * total (quantity × unit price) or the running total. Each is checked as it is made, so every
+ * sum stays far below 2^53 and exact; a product above the bound compares right even when inexact.
+ */
+export function orderTotal(lines: readonly OrderLine[]): OrderTotal {
+  let amount = 0;
+  for (const [index, line] of lines.entries()) {
+    const at = `line ${index + 1} (product ${line.productId})`;
+    const lineTotal = line.quantity * line.unitPrice.amount;
+    const lineProblem =
+      amountTooLarge(line.unitPrice.amount, `${at}: the unit price`) ??
+      amountTooLarge(lineTotal, `${at}: ${line.quantity} × ${line.unitPrice.amount}, a total`);
+    if (lineProblem) return { ok: false, line: index, reason: lineProblem };
+    const sumProblem = amountTooLarge(amount + lineTotal, 'the order total');
+    if (sumProblem) return { ok: false, line: undefined, reason: sumProblem };
+    amount += lineTotal;
+  }
+  return { ok: true, amount };
 }
 
 function placeOrder(command: PlaceOrder, state: OrderState): Outcome {
@@ -116,15 +150,16 @@ function placeOrder(command: PlaceOrder, state: OrderState): Outcome {
   if (!isText(command.customerId)) return invalidOrder('customerId must not be empty');
   const problem = linesProblem(command.lines);
   if (problem) return invalidOrder(problem);
-  if (state.exists) {
-    return reject('conflict', 'order_exists', `order ${command.orderId} already exists`);
-  }
   const lines = command.lines.map((line) => ({
     productId: line.productId,
     quantity: line.quantity,
     unitPrice: copyMoney(line.unitPrice),
   }));
-  const amount = lines.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
+  const total = orderTotal(lines);
+  if (!total.ok) return amountTooLargeRejection(total.reason);
+  if (state.exists) {
+    return reject('conflict', 'order_exists', `order ${command.orderId} already exists`);
+  }
   // linesProblem guarantees at least one line, all in one currency.
   const currency = lines[0]?.unitPrice.currency ?? '';
   return accept({
@@ -132,7 +167,7 @@ function placeOrder(command: PlaceOrder, state: OrderState): Outcome {
     orderId: command.orderId,
     customerId: command.customerId,
     lines,
-    total: money(amount, currency),
+    total: money(total.amount, currency),
   });
 }
 
@@ -189,6 +224,8 @@ function recordPaymentAuthorized(command: RecordPaymentAuthorized, state: OrderS
   if (!isText(command.paymentId)) return invalidOrder('paymentId must not be empty');
   const problem = moneyProblem(command.amount, 'amount');
   if (problem) return invalidOrder(problem);
+  const tooLarge = amountTooLarge(command.amount.amount, 'the payment');
+  if (tooLarge) return amountTooLargeRejection(tooLarge);
   return withOrder(command, state, (order) => {
     const { payment } = order;
     if (

@@ -1,3 +1,4 @@
+import { MAX_MINOR_UNITS } from '../money';
 import { fold, scenario } from '../test-kit';
 import { MAX_COUNT } from '../validation';
 import {
@@ -110,6 +111,39 @@ describe('CreateProduct', () => {
     const command = { ...create, ...patch } as unknown as ProductCommand;
     const rejection = given([]).when(command).thenReject('invalid_product', 'invalid');
     expect(rejection.reason).toContain(reason);
+  });
+});
+
+describe('prices stay within MAX_MINOR_UNITS', () => {
+  it('accepts the largest price, created and changed to', () => {
+    given([])
+      .when({ ...create, price: eur(MAX_MINOR_UNITS) })
+      .then([{ ...created, price: eur(MAX_MINOR_UNITS) }]);
+    given([created])
+      .when({ type: 'ChangePrice', productId, price: eur(MAX_MINOR_UNITS) })
+      .then([
+        {
+          type: 'ProductPriceChanged',
+          productId,
+          price: eur(MAX_MINOR_UNITS),
+          previousPrice: eur(1299),
+        },
+      ]);
+  });
+
+  it.each([
+    ['one minor unit above', MAX_MINOR_UNITS + 1],
+    ['9007199254740990 (the issue)', 9_007_199_254_740_990],
+    ['2^53 - 1', Number.MAX_SAFE_INTEGER],
+    ['2^60', 2 ** 60],
+  ])('refuses a price %s as amount_too_large', (_label, amount) => {
+    const refusal = given([])
+      .when({ ...create, price: eur(amount) })
+      .thenReject('amount_too_large', 'invalid');
+    expect(refusal.reason).toContain(`the largest amount, ${MAX_MINOR_UNITS}`);
+    given([created])
+      .when({ type: 'ChangePrice', productId, price: eur(amount) })
+      .thenReject('amount_too_large', 'invalid');
   });
 });
 

@@ -1,5 +1,5 @@
 import { accept, type Decider, type Decision, reject } from '../decider';
-import { copyMoney, moneyProblem } from '../money';
+import { amountTooLarge, amountTooLargeRejection, copyMoney, moneyProblem } from '../money';
 import {
   isAbsent,
   isCount,
@@ -74,6 +74,8 @@ function createProduct(command: CreateProduct, state: ProductState): Outcome {
       ? null
       : `initialStock must be a whole number from 0 to ${MAX_COUNT}, got ${show(command.initialStock)}`);
   if (problem) return invalidProduct(problem);
+  const tooLarge = amountTooLarge(command.price.amount, 'price');
+  if (tooLarge) return amountTooLargeRejection(tooLarge);
   if (state.exists) {
     return reject('conflict', 'product_exists', `product ${command.productId} already exists`);
   }
@@ -114,6 +116,8 @@ function updateDetails(command: UpdateProductDetails, state: ProductState): Outc
 function changePrice(command: ChangePrice, state: ProductState): Outcome {
   const problem = moneyProblem(command.price, 'price');
   if (problem) return invalidProduct(problem);
+  const tooLarge = amountTooLarge(command.price.amount, 'price');
+  if (tooLarge) return amountTooLargeRejection(tooLarge);
   return withProduct(command, state, (product) => {
     if (product.discontinued) return discontinued(product);
     if (command.price.currency !== product.price.currency) {

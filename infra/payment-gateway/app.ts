@@ -44,6 +44,9 @@ const authorizeSchema = z.strictObject({
 
 const refundSchema = z.strictObject({ idempotencyKey, paymentId: id });
 
+/** The key of the authorization to void. */
+const voidSchema = z.strictObject({ idempotencyKey });
+
 const listSchema = z.strictObject({
   orderId: id.optional(),
   limit: z
@@ -165,6 +168,18 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
     await simulate(res, 'authorize', (current) => {
       const result = ledger.authorize(body, current);
       if (result.kind === 'key_reused') return () => keyReused(res);
+      if (result.kind === 'voided') {
+        const { record } = result;
+        logger.info({ orderId: record.orderId, paymentId: record.paymentId }, 'payment voided');
+        return () =>
+          res.status(402).json({
+            status: 'declined',
+            reason: 'voided',
+            paymentId: record.paymentId,
+            orderId: record.orderId,
+            amount: record.amount,
+          });
+      }
       const { record, replayed } = result;
       logger.info(
         { orderId: record.orderId, paymentId: record.paymentId, status: record.status, replayed },
@@ -216,6 +231,15 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
               code: 'payment_not_authorized',
               detail: `payment ${body.paymentId} was declined; there is nothing to refund`,
             });
+        case 'payment_voided':
+          return () =>
+            sendProblem(res, {
+              type: `${PROBLEM}:payment-voided`,
+              title: 'Conflict',
+              status: 409,
+              code: 'payment_voided',
+              detail: `payment ${body.paymentId} was voided and its charge given back; there is nothing to refund`,
+            });
         case 'recorded': {
           const { record, replayed } = result;
           logger.info(
@@ -237,6 +261,45 @@ export function createPaymentGateway(options: PaymentGatewayOptions): PaymentGat
             });
         }
       }
+    });
+  });
+
+  routes.post('/payments/void', async (req, res) => {
+    const body = parseBody(voidSchema, req, res);
+    if (!body) return;
+    await simulate(res, 'void', () => {
+      const result = ledger.void(body.idempotencyKey);
+      if (result.kind === 'key_reused') {
+        return () =>
+          sendProblem(res, {
+            type: `${PROBLEM}:idempotency-key-reused`,
+            title: 'Idempotency key reused',
+            status: 422,
+            code: 'idempotency_key_reused',
+            detail:
+              'this idempotencyKey belongs to a refund; void takes the key of an authorization',
+          });
+      }
+      const { record, replayed } = result;
+      logger.info(
+        {
+          idempotencyKey: record.idempotencyKey,
+          orderId: record.orderId,
+          paymentId: record.paymentId,
+          givenBack: record.amount !== null,
+          replayed,
+        },
+        'authorization voided',
+      );
+      return () =>
+        res.json({
+          voidId: record.voidId,
+          status: 'voided',
+          idempotencyKey: record.idempotencyKey,
+          paymentId: record.paymentId,
+          orderId: record.orderId,
+          amount: record.amount,
+        });
     });
   });
 

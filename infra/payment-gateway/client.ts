@@ -4,8 +4,12 @@
  *
  * Every call ends in an outcome the caller can act on:
  * - `authorized` / `refunded`: done; repeating the call with the same idempotency key
- *   answers the same again without a new charge or refund.
- * - `declined` (HTTP 402) / `rejected` (refund of an unknown or declined payment): final, do not retry.
+ *   answers the same again without a new charge or refund (once its key is voided, an
+ *   authorization is answered `declined`, reason `voided`).
+ * - `voided`: the authorization under that key is cancelled, its charge given back if there was
+ *   one, and any later authorize with the key is declined; repeating it is harmless.
+ * - `declined` (HTTP 402) / `rejected` (refund of an unknown, declined or voided payment): final,
+ *   do not retry.
  * - `transient`: a 5xx, 408/429, no answer within `timeoutMs`, or no connection. The
  *   gateway may or may not have acted: retry later with the SAME idempotency key.
  *
@@ -36,6 +40,10 @@ export type AuthorizeOutcome =
 export type RefundOutcome =
   | { outcome: 'refunded'; refundId: string }
   | { outcome: 'rejected'; reason: string }
+  | { outcome: 'transient'; reason: string };
+
+export type VoidOutcome =
+  | { outcome: 'voided'; voidId: string }
   | { outcome: 'transient'; reason: string };
 
 export interface PaymentGatewayClientOptions {
@@ -109,6 +117,21 @@ export class PaymentGatewayClient {
       return { outcome: 'refunded', refundId };
     }
     throw this.unexpected('refund', answer);
+  }
+
+  /**
+   * Voids the authorization made (or still to be made) under `idempotencyKey`: for a payment
+   * whose outcome is unknown, e.g. its order was cancelled while the authorize call was in doubt.
+   */
+  async voidPayment(idempotencyKey: string): Promise<VoidOutcome> {
+    const answer = await this.post('/payments/void', { idempotencyKey });
+    if ('transient' in answer) return { outcome: 'transient', reason: answer.transient };
+    if (isTransientStatus(answer.status)) return { outcome: 'transient', reason: explain(answer) };
+    const voidId = text(answer.body, 'voidId');
+    if (answer.status === 200 && field(answer.body, 'status') === 'voided' && voidId) {
+      return { outcome: 'voided', voidId };
+    }
+    throw this.unexpected('void', answer);
   }
 
   private unexpected(call: string, answer: { status: number; body: unknown }) {

@@ -27,7 +27,28 @@ export interface RefundRecord {
   at: string;
 }
 
-export type PaymentRecord = AuthorizationRecord | RefundRecord;
+/**
+ * An authorization cancelled by its idempotency key: the charge made under the key is given
+ * back, and an authorize with the key is declined (`voided`) from then on, so a late retry can
+ * never charge.
+ */
+export interface VoidRecord {
+  type: 'void';
+  voidId: string;
+  status: 'voided';
+  /** The key of the authorization voided (not a key of its own). */
+  idempotencyKey: string;
+  /** The authorization made under the key; null when none was (the void came first). */
+  paymentId: string | null;
+  orderId: string | null;
+  customerId: string | null;
+  /** What the void gave back: null when nothing was charged (no authorization, a declined
+   *  one) or the payment was refunded already. */
+  amount: Money | null;
+  at: string;
+}
+
+export type PaymentRecord = AuthorizationRecord | RefundRecord | VoidRecord;
 
 export interface RefundRequest {
   idempotencyKey: string;
@@ -36,18 +57,26 @@ export interface RefundRequest {
 
 export type AuthorizeResult =
   | { kind: 'recorded'; record: AuthorizationRecord; replayed: boolean }
+  /** Authorized once, voided since: the charge was given back and is not made again. */
+  | { kind: 'voided'; record: AuthorizationRecord; voided: VoidRecord }
   | { kind: 'key_reused' };
 
 export type RefundResult =
   | { kind: 'recorded'; record: RefundRecord; replayed: boolean }
   | { kind: 'key_reused' }
   | { kind: 'payment_not_found' }
-  | { kind: 'payment_not_authorized'; authorization: AuthorizationRecord };
+  | { kind: 'payment_not_authorized'; authorization: AuthorizationRecord }
+  | { kind: 'payment_voided'; voided: VoidRecord };
+
+export type VoidResult =
+  | { kind: 'recorded'; record: VoidRecord; replayed: boolean }
+  /** The key belongs to a refund, not an authorization. */
+  | { kind: 'key_reused' };
 
 interface KeyEntry {
   /** The operation and its body: the same key with another one is refused. */
   fingerprint: string;
-  record: PaymentRecord;
+  record: AuthorizationRecord | RefundRecord;
 }
 
 const authorizeFingerprint = (r: AuthorizeRequest) =>
@@ -55,7 +84,7 @@ const authorizeFingerprint = (r: AuthorizeRequest) =>
 const refundFingerprint = (r: RefundRequest) => JSON.stringify(['refund', r.paymentId]);
 
 /**
- * The gateway's memory: every final answer by idempotency key, every authorization and refund.
+ * The gateway's memory: every final answer by idempotency key, every authorization, refund and void.
  * In memory only — a restart forgets them. Each method is synchronous, so a key is looked up
  * and recorded with no other request in between.
  */
@@ -63,6 +92,9 @@ export class PaymentLedger {
   private readonly keys = new Map<string, KeyEntry>();
   private readonly authorizations = new Map<string, AuthorizationRecord>();
   private readonly refunds = new Map<string, RefundRecord>();
+  /** By the authorization's key, and by the payment voided. */
+  private readonly voids = new Map<string, VoidRecord>();
+  private readonly voidedPayments = new Map<string, VoidRecord>();
   private readonly records: PaymentRecord[] = [];
   private readonly byOrder = new Map<string, PaymentRecord[]>();
 
@@ -73,11 +105,17 @@ export class PaymentLedger {
     const fingerprint = authorizeFingerprint(request);
     const known = this.keys.get(request.idempotencyKey);
     if (known) {
-      return known.fingerprint === fingerprint && known.record.type === 'authorization'
-        ? { kind: 'recorded', record: known.record, replayed: true }
-        : { kind: 'key_reused' };
+      if (known.fingerprint !== fingerprint || known.record.type !== 'authorization') {
+        return { kind: 'key_reused' };
+      }
+      const voided = this.voidedPayments.get(known.record.paymentId);
+      return voided && known.record.status === 'authorized'
+        ? { kind: 'voided', record: known.record, voided }
+        : { kind: 'recorded', record: known.record, replayed: true };
     }
-    const reason = declineReason(request, behaviour);
+    const reason = this.voids.has(request.idempotencyKey)
+      ? 'voided'
+      : declineReason(request, behaviour);
     const record: AuthorizationRecord = {
       type: 'authorization',
       paymentId: `pay_${randomUUID()}`,
@@ -113,6 +151,8 @@ export class PaymentLedger {
       this.keys.set(request.idempotencyKey, { fingerprint, record: earlier });
       return { kind: 'recorded', record: earlier, replayed: true };
     }
+    const voided = this.voidedPayments.get(request.paymentId);
+    if (voided) return { kind: 'payment_voided', voided };
     const record: RefundRecord = {
       type: 'refund',
       refundId: `ref_${randomUUID()}`,
@@ -129,6 +169,36 @@ export class PaymentLedger {
     return { kind: 'recorded', record, replayed: false };
   }
 
+  /**
+   * Voids the authorization made under `idempotencyKey`, at most once: gives its charge back
+   * (unless declined or refunded already) and declines every later authorize with the key. A
+   * key nothing was authorized under is voided too, so an authorize still on its way is
+   * declined when it arrives.
+   */
+  void(idempotencyKey: string): VoidResult {
+    const earlier = this.voids.get(idempotencyKey);
+    if (earlier) return { kind: 'recorded', record: earlier, replayed: true };
+    const known = this.keys.get(idempotencyKey)?.record;
+    if (known && known.type !== 'authorization') return { kind: 'key_reused' };
+    const givesBack =
+      known?.status === 'authorized' && !this.refunds.has(known.paymentId) ? known : undefined;
+    const record: VoidRecord = {
+      type: 'void',
+      voidId: `void_${randomUUID()}`,
+      status: 'voided',
+      idempotencyKey,
+      paymentId: known?.paymentId ?? null,
+      orderId: known?.orderId ?? null,
+      customerId: known?.customerId ?? null,
+      amount: givesBack ? { ...givesBack.amount } : null,
+      at: this.now().toISOString(),
+    };
+    this.voids.set(idempotencyKey, record);
+    if (known) this.voidedPayments.set(known.paymentId, record);
+    this.append(record);
+    return { kind: 'recorded', record, replayed: false };
+  }
+
   /** Records in the order they were made: all of an order's, or the latest `limit` of all. */
   list(filter: { orderId?: string; limit?: number }): PaymentRecord[] {
     const records =
@@ -136,9 +206,14 @@ export class PaymentLedger {
     return filter.limit === undefined ? [...records] : records.slice(-filter.limit);
   }
 
-  private remember(fingerprint: string, record: PaymentRecord): void {
+  private remember(fingerprint: string, record: AuthorizationRecord | RefundRecord): void {
     this.keys.set(record.idempotencyKey, { fingerprint, record });
+    this.append(record);
+  }
+
+  private append(record: PaymentRecord): void {
     this.records.push(record);
+    if (record.orderId === null) return; // a void before any authorization: no order known
     const forOrder = this.byOrder.get(record.orderId);
     if (forOrder) forOrder.push(record);
     else this.byOrder.set(record.orderId, [record]);

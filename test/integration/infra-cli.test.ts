@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { createKafka, logEndOffsets } from '../../lib/kafka';
 import { freePort, runCli, runConfig, scratchDir } from '../support/test-env';
@@ -36,11 +37,15 @@ describe('orderstream infra with its own local broker', () => {
     expect(first.stdout).toMatch(/kafka: started broker \(pid \d+\)/);
     expect(first.stdout).toMatch(/kafka: created 12 topics/);
     expect(first.stdout).toMatch(/postgres: created shard databases .*_cli_shard_0/);
+    // The last line says what this `up` did.
+    expect(first.stdout.trimEnd().split('\n').pop()).toBe(
+      'infra up: started kafka; created 12 topics; created 4 shard databases; migrated 4 shard databases',
+    );
     const pid = brokerPid();
 
     const second = await runCli(['infra', 'up'], env);
     expect(second.code).toBe(0);
-    expect(second.stdout).toBe('infra up: everything was already running\n');
+    expect(second.stdout).toBe('infra up: everything was already running and set up\n');
     expect(brokerPid()).toBe(pid);
 
     const status = await runCli(['infra', 'status'], env);
@@ -102,16 +107,73 @@ describe('orderstream infra errors', () => {
       ),
       expect.stringMatching(
         new RegExp(
-          `^error: PostgreSQL not reachable at postgres://postgres:\\*\\*\\*@127.0.0.1:${pg}/postgres \\(POSTGRES_URL\\): start`,
+          `^error: PostgreSQL not reachable at postgres://postgres:\\*\\*\\*@127.0.0.1:${pg}/postgres \\(POSTGRES_URL: .*\\): start`,
         ),
       ),
       expect.stringMatching(
         new RegExp(
-          `^error: Redis not reachable at redis://127.0.0.1:${redis} \\(REDIS_URL\\): start`,
+          `^error: Redis not reachable at redis://127.0.0.1:${redis} \\(REDIS_URL: .*\\): start`,
         ),
       ),
     ]);
     expect(result.stderr).not.toContain('secret');
+  });
+
+  it('names a port taken by another program instead of starting a server there or saying it started one', async () => {
+    // Programs that accept connections but are not Redis or PostgreSQL.
+    const strangers = await Promise.all(
+      [0, 1].map(
+        () =>
+          new Promise<net.Server>((resolve) => {
+            const server = net.createServer(() => undefined);
+            server.listen(0, '127.0.0.1', () => resolve(server));
+          }),
+      ),
+    );
+    const [redisPort, pgPort] = strangers.map((s) => (s.address() as net.AddressInfo).port);
+    const stateDir = scratchDir('port-taken');
+    try {
+      const result = await runCli(['infra', 'up'], {
+        INFRA_START_LOCAL: 'true',
+        ORDERSTREAM_STATE_DIR: stateDir,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        POSTGRES_URL: `postgres://postgres:pg-secret@127.0.0.1:${pgPort}/postgres`,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^error: PostgreSQL not answering at postgres://postgres:\\*\\*\\*@127.0.0.1:${pgPort}/postgres \\(POSTGRES_URL: .*\\), and port ${pgPort} is taken by another program`,
+          ),
+        ),
+        expect.stringMatching(
+          new RegExp(
+            `^error: Redis not answering at redis://127.0.0.1:${redisPort} \\(REDIS_URL: .*\\), and port ${redisPort} is taken by another program`,
+          ),
+        ),
+      ]);
+      expect(result.stdout).not.toMatch(/started/);
+      expect(result.stderr).not.toContain('pg-secret');
+      expect(fs.existsSync(path.join(stateDir, 'redis', 'redis.pid'))).toBe(false);
+      expect(fs.existsSync(path.join(stateDir, 'postgres', 'PG_VERSION'))).toBe(false);
+    } finally {
+      for (const s of strangers) s.close();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it('status says which topics have another partition count than TOPIC_PARTITIONS, and exits 1', async () => {
+    const configured = runConfig().topics.partitions;
+    const result = await runCli(['infra', 'status'], {
+      TOPIC_PARTITIONS: String(configured + 1),
+    });
+    expect(result.code).toBe(1);
+    const kafka = result.stdout.split('\n').find((l) => l.startsWith('kafka')) ?? '';
+    expect(kafka).toMatch(
+      new RegExp(
+        `topics 12/12 .*; 11 with other partition counts than configured: .*product\\.events has ${configured}, wants ${configured + 1}.*\\(TOPIC_PARTITIONS=${configured + 1}\\)`,
+      ),
+    );
   });
 
   it('names the variable when the configuration is bad, without a stack trace', async () => {

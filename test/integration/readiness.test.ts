@@ -63,7 +63,7 @@ describe('query-api /health/ready with a private Postgres and Redis', () => {
     await server?.close();
     await queryApi?.close();
     await stopPrivateRedis(stateDir);
-    stopPrivatePostgres(stateDir);
+    await stopPrivatePostgres(stateDir);
     fs.rmSync(stateDir, { recursive: true, force: true });
   });
 
@@ -100,7 +100,7 @@ describe('query-api /health/ready with a private Postgres and Redis', () => {
   });
 
   it('answers 503 naming the Postgres shards while Postgres is down, and 200 once it is back', async () => {
-    expect(stopPrivatePostgres(stateDir)).toBe(true);
+    expect(await stopPrivatePostgres(stateDir)).toBe(true);
     const down = await eventually(
       () => ready(server.url),
       (r) => r.status === 503,

@@ -104,4 +104,19 @@ describe('README examples', () => {
     expect(customerOrders?.items).toHaveLength(2);
     expect((history as unknown as { type: string }[]).map((e) => e.type)).toEqual(['OrderPlaced']);
   });
+
+  it('the command API example can be run again: a new product and a new order, not a refusal', async () => {
+    const result = await run(readmeExample('command-api'));
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const [restocked, placed, invalid] = documents(result.stdout) as Record<string, unknown>[];
+    expect(restocked).toMatchObject({
+      events: [expect.objectContaining({ type: 'ProductRestocked', aggregateVersion: 2 })],
+    });
+    expect(placed).toMatchObject({
+      status: 'accepted',
+      events: [expect.objectContaining({ type: 'OrderPlaced' })],
+    });
+    expect(invalid).toMatchObject({ status: 400 });
+  });
 });

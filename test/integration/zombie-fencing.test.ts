@@ -57,7 +57,7 @@ describe('a fenced zombie owner', () => {
           {
             type: 'CreateProduct',
             productId,
-            sku: 'Z',
+            sku: productId, // a SKU in the product's partition, as the command API picks ids
             name: 'Z',
             description: '',
             category: 'c',

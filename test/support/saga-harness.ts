@@ -1,7 +1,10 @@
+import { replayPartitions } from '../../command-api/processor/replay';
+import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
 import { createPaymentGateway, type PaymentGateway } from '../../infra/payment-gateway/app';
 import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
 import type { Config } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
+import { createKafka } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { type Projectors, startProjectors } from '../../projectors/service';
 import {
@@ -114,6 +117,24 @@ export class SagaHarness {
 
   productEvents(): Promise<StoredEvent[]> {
     return readEvents(this.config, topicNames(this.config.topics).productEvents);
+  }
+
+  /** Every committed outcome of an order command (accepted or rejected), in log order per partition. */
+  async orderReplies(): Promise<CommandReply[]> {
+    const topic = topicNames(this.config.topics).orderReplies;
+    const replies: CommandReply[] = [];
+    await replayPartitions(
+      createKafka(this.config),
+      `${this.config.topics.prefix}.test-reader`,
+      Array.from({ length: this.config.topics.partitions }, (_, partition) => ({
+        topic,
+        partition,
+      })),
+      (_ref, message) => {
+        replies.push(decodeReply(message.value));
+      },
+    );
+    return replies;
   }
 
   /** Waits until every order has a terminal event (confirmed or cancelled); returns the order events. */
