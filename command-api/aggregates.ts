@@ -1,4 +1,3 @@
-import type { IHeaders } from 'kafkajs';
 import {
   orderAggregateId,
   orderDecider,
@@ -14,45 +13,7 @@ import {
 import type { Decider, Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { topicNames } from '../lib/topics';
-import type { AggregateKind, FollowUpCommand, UniqueKeyRule } from './processor/aggregate-kind';
-import { COMMAND_HEADERS, headerValue } from './processor/command-headers';
-import type { CommandReply } from './processor/reply';
-
-/**
- * A ReserveStock sent with `notify-order: true` (by the saga) tells the order its outcome:
- * RecordStockReserved or RecordStockRejected, in the product owner's transaction.
- */
-function reservationOutcome(
-  orderCommands: string,
-  command: ProductCommand,
-  reply: CommandReply,
-  headers: IHeaders | undefined,
-): FollowUpCommand[] {
-  if (
-    command.type !== 'ReserveStock' ||
-    headerValue(headers, COMMAND_HEADERS.notifyOrder) !== 'true'
-  ) {
-    return [];
-  }
-  const { orderId, productId } = command;
-  const outcome =
-    reply.outcome.status === 'accepted'
-      ? { type: 'RecordStockReserved' as const, orderId, productId }
-      : {
-          type: 'RecordStockRejected' as const,
-          orderId,
-          productId,
-          reason: reply.outcome.rejection.reason,
-        };
-  return [
-    {
-      topic: orderCommands,
-      aggregateId: orderId,
-      commandId: `${reply.commandId}:outcome`,
-      command: outcome,
-    },
-  ];
-}
+import type { AggregateKind, UniqueKeyRule } from './processor/aggregate-kind';
 
 /**
  * A SKU names one live product (domain/product/sku.ts). A new product's id is chosen in its
@@ -81,8 +42,6 @@ export function aggregateKinds(config: Config): AggregateKind<Message, Message, 
         events: names.productEvents,
         replies: names.productReplies,
       },
-      followUps: (command: ProductCommand, reply: CommandReply, headers: IHeaders | undefined) =>
-        reservationOutcome(names.orderCommands, command, reply, headers),
       uniqueKey: uniqueSku,
     },
     {

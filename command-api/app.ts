@@ -1,9 +1,12 @@
 import { type Express, Router } from 'express';
 import type { Config } from '../lib/config';
 import { createHttpApp } from '../lib/http/app';
-import { pingKafka } from '../lib/kafka';
+import { pingKafka } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
+import type { Message } from '../domain/decider';
 import type { CommandBus } from './command-bus';
+import type { CommandRouter } from './command-router';
+import type { AggregateKind } from './processor/aggregate-kind';
 import { commandStatusRoutes } from './http/command-status-routes';
 import { openApiDocument } from './http/openapi';
 import { orderRoutes } from './http/order-routes';
@@ -12,7 +15,11 @@ import type { ProductCatalogue } from './product-catalogue';
 
 export interface CommandApiParts {
   bus: CommandBus;
+  router: CommandRouter;
+  kinds: AggregateKind<Message, Message, unknown>[];
   catalogue: ProductCatalogue;
+  /** Resolves when the Kafka brokers answer (readiness). */
+  kafkaAnswers: () => Promise<void>;
 }
 
 /** The command API's HTTP app. Ready when the Kafka brokers answer. */
@@ -22,7 +29,12 @@ export function createCommandApi(config: Config, logger: Logger, parts?: Command
     res.json(openApiDocument);
   });
   if (parts) {
-    const dispatcher = { config, bus: parts.bus };
+    const dispatcher = {
+      config,
+      bus: parts.bus,
+      router: parts.router,
+      kinds: new Map(parts.kinds.map((kind) => [kind.topics.commands, kind])),
+    };
     routes.use(productRoutes(dispatcher, parts.catalogue));
     routes.use(orderRoutes(dispatcher, parts.catalogue));
     routes.use(commandStatusRoutes(config, parts.bus));
@@ -31,7 +43,12 @@ export function createCommandApi(config: Config, logger: Logger, parts?: Command
     logger,
     bodyLimit: config.http.bodyLimit,
     healthTimeoutMs: config.healthTimeoutMs,
-    checks: [{ name: 'kafka', check: () => pingKafka(config, config.healthTimeoutMs) }],
+    checks: [
+      {
+        name: 'kafka',
+        check: parts?.kafkaAnswers ?? (() => pingKafka(config, config.healthTimeoutMs)),
+      },
+    ],
     routes,
   });
 }

@@ -1,20 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
 import type { Message } from '../domain/decider';
+import type { KafkaClient, LogReader, Producer } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
 import { encodeCommand } from '../schemas/codec';
-import { COMMAND_HEADERS } from './processor/command-headers';
+import type { CommandContext } from './processor/decided-command';
 import { type CommandReply, decodeReply, isCommandOutcome } from './processor/reply';
 
-/** Who sent a command and what for, carried in its headers. */
-export interface CommandContext {
-  commandId: string;
-  correlationId: string;
-  /** `role:subject` of the caller. */
-  actor: string;
-  /** Hash of the HTTP request, to refuse a reused Idempotency-Key with a different body. */
-  requestHash: string;
-}
+export type { CommandContext };
 
 export type CommandStatus =
   | { status: 'decided'; reply: CommandReply }
@@ -29,59 +20,54 @@ interface Waiter {
 }
 
 /**
- * The command API's way to the partition owners: a command goes to its aggregate's commands
- * topic keyed by aggregate id (so the default partitioner picks the owner's partition); the
- * owner's reply comes back on the replies topics, which every command-api instance reads.
+ * The way to partition owners in other processes: a command goes to its aggregate's commands
+ * topic, marked as awaited, and its owner writes the outcome to the replies topics, which
+ * every command-api instance follows from the moment it starts. Also what this instance knows
+ * of recent commands (GET /commands/{id}), whichever way they were decided.
  */
 export class CommandBus {
   private readonly producer: Producer;
-  private readonly replies: Consumer;
+  private readonly reader: LogReader;
   /** Waiters per command id, each for the reply to its own request (by request hash). */
   private readonly waiting = new Map<string, Set<Waiter>>();
   private readonly decided = new Map<string, CommandReply>();
   private readonly sent = new Map<string, string>(); // commandId → actor, until decided
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly logger: Logger,
     private readonly replyTopics: string[],
-    groupPrefix: string,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    // Each instance reads every reply, from the moment it starts: its own group, never committed.
-    this.replies = kafka.consumer({
-      groupId: `${groupPrefix}.command-api.replies.${randomUUID()}`,
-      maxWaitTimeInMs: 20,
-      readUncommitted: false,
-    });
+    this.producer = kafka.producer();
+    this.reader = kafka.reader();
   }
 
-  /** Resolves once replies are being read, so no reply to a command sent after it is missed. */
+  /** Resolves once the replies' ends are known: no reply to a command sent after it is missed. */
   async start(): Promise<void> {
-    await this.producer.connect();
-    await this.replies.connect();
-    const fetching = new Promise<void>((resolve) => {
-      const off = this.replies.on(this.replies.events.FETCH, () => {
-        off();
-        resolve();
-      });
-    });
-    for (const topic of this.replyTopics)
-      await this.replies.subscribe({ topic, fromBeginning: false });
-    await this.replies.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        try {
-          this.onReply(decodeReply(message.value));
-        } catch (err) {
-          this.logger.warn({ err, offset: message.offset }, 'unreadable command reply');
+    const admin = this.kafka.admin();
+    const ranges = [];
+    try {
+      for (const topic of this.replyTopics)
+        for (const { partition, high } of await admin.offsets(topic))
+          ranges.push({ topic, partition, from: high });
+    } finally {
+      await admin.close();
+    }
+    this.reader
+      .read(ranges, ({ records }) => {
+        for (const record of records) {
+          try {
+            this.record(decodeReply(record.value));
+          } catch (err) {
+            this.logger.warn({ err, offset: String(record.offset) }, 'unreadable command reply');
+          }
         }
-      },
-    });
-    await fetching;
+      })
+      .catch((err: unknown) => this.logger.error({ err }, 'reading command replies failed'));
   }
 
-  private onReply(reply: CommandReply): void {
+  /** Learns a command's outcome (from a reply record, or from an owner in this process). */
+  record(reply: CommandReply): void {
     // The refusal of a reused Idempotency-Key answers that request only: the command's
     // outcome (decided, or still to come) stays what GET /commands/{id} reports.
     if (isCommandOutcome(reply)) {
@@ -102,9 +88,19 @@ export class CommandBus {
     if (waiters?.size === 0) this.waiting.delete(reply.commandId);
   }
 
+  /** Notes a command sent (either way) and not decided yet. */
+  pending(context: CommandContext): void {
+    if (!this.decided.has(context.commandId)) this.sent.set(context.commandId, context.actor);
+  }
+
+  /** Forgets a pending command that was not decided (its owner failed before deciding it). */
+  forget(commandId: string): void {
+    this.sent.delete(commandId);
+  }
+
   /**
-   * Sends `command` and waits up to `timeoutMs` for its outcome; undefined when the wait ends
-   * first (the command is still decided later: see `status`).
+   * Sends `command` through its commands topic and waits up to `timeoutMs` for its outcome;
+   * undefined when the wait ends first (the command is still decided later: see `status`).
    */
   async send(
     commandsTopic: string,
@@ -119,36 +115,33 @@ export class CommandBus {
       correlationId: context.correlationId,
       actor: context.actor,
       issuedAt: new Date().toISOString(),
+      requestHash: context.requestHash,
+      replyRequired: true,
     });
+    let cancel = () => undefined as void;
     const reply = new Promise<CommandReply | undefined>((resolve) => {
       const waiters = this.waiting.get(context.commandId) ?? new Set();
-      const timer = setTimeout(() => {
+      const done = (r: CommandReply | undefined) => {
+        clearTimeout(timer);
         waiters.delete(waiter);
         if (waiters.size === 0 && this.waiting.get(context.commandId) === waiters)
           this.waiting.delete(context.commandId);
-        resolve(undefined);
-      }, timeoutMs);
-      const waiter: Waiter = {
-        requestHash: context.requestHash,
-        resolve: (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        },
+        resolve(r);
       };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const waiter: Waiter = { requestHash: context.requestHash, resolve: done };
+      cancel = () => done(undefined);
       waiters.add(waiter);
       this.waiting.set(context.commandId, waiters);
     });
-    if (!this.decided.has(context.commandId)) this.sent.set(context.commandId, context.actor);
-    await this.producer.send({
-      topic: commandsTopic,
-      messages: [
-        {
-          key: aggregateId,
-          value,
-          headers: { ...headers, [COMMAND_HEADERS.requestHash]: context.requestHash },
-        },
-      ],
-    });
+    this.pending(context);
+    try {
+      await this.producer.send([{ topic: commandsTopic, key: aggregateId, value, headers }]);
+    } catch (err) {
+      cancel();
+      this.forget(context.commandId);
+      throw err;
+    }
     return reply;
   }
 
@@ -161,6 +154,6 @@ export class CommandBus {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.replies.disconnect(), this.producer.disconnect()]);
+    await Promise.allSettled([this.reader.close(), this.producer.close()]);
   }
 }

@@ -1,5 +1,5 @@
 import { commandIdFor, deterministicUuid, newAggregateId, newProductId, requestHash } from './ids';
-import { partitionOf } from './processor/partitioning';
+import { partitionOf } from '../lib/kafka/index';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

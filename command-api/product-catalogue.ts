@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Money } from '../domain/decider';
-import { logEndOffsets } from '../lib/kafka';
+import type { KafkaClient, LogReader } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
 import { decodeEvent } from '../schemas/codec';
 
@@ -14,61 +12,64 @@ export interface CatalogueEntry {
  * What the command API needs to price an order: every product's current price and whether it
  * is sold, read from the product events (each instance reads them all). The order's owner may
  * sit in another process than the product's, so prices come from the log, not its memory.
+ * It also remembers which product each create command made (for Idempotency-Key reuse checks).
  */
 export class ProductCatalogue {
   private readonly products = new Map<string, CatalogueEntry>();
-  /** command id → the product it created (from the ProductCreated event's headers). */
-  private readonly creations = new Map<string, string>();
-  private readonly consumer: Consumer;
-  private readonly admin: Admin;
+  private readonly createdBy = new Map<string, string>();
+  private readonly reader: LogReader;
   /** Next offset to read, per partition. */
   private readonly positions = new Map<number, bigint>();
   private readonly progress = new Set<() => void>();
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly logger: Logger,
     private readonly eventsTopic: string,
-    groupPrefix: string,
   ) {
-    this.admin = kafka.admin();
-    this.consumer = kafka.consumer({
-      groupId: `${groupPrefix}.command-api.catalogue.${randomUUID()}`,
-      maxWaitTimeInMs: 50,
-      readUncommitted: false,
-    });
+    this.reader = kafka.reader();
   }
 
   async start(): Promise<void> {
-    await this.admin.connect();
-    await this.consumer.connect();
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.positions.set(payload.partition, BigInt(payload.lastOffset) + 1n);
-      for (const notify of this.progress) notify();
-    });
-    await this.consumer.subscribe({ topic: this.eventsTopic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        try {
-          const { event, meta } = decodeEvent(message);
-          this.apply(event);
-          if (event.type === 'ProductCreated') {
-            this.creations.set(meta.commandId, String(event.productId));
+    const admin = this.kafka.admin();
+    let ranges: { topic: string; partition: number; from: bigint }[];
+    try {
+      ranges = (await admin.offsets(this.eventsTopic)).map(({ partition, low }) => ({
+        topic: this.eventsTopic,
+        partition,
+        from: low,
+      }));
+    } finally {
+      await admin.close();
+    }
+    this.reader
+      .read(
+        ranges,
+        ({ records }) => {
+          for (const record of records) {
+            try {
+              const { event, meta } = decodeEvent(record);
+              this.apply(event, meta.commandId);
+            } catch (err) {
+              this.logger.warn({ err, offset: String(record.offset) }, 'unreadable product event');
+            }
           }
-        } catch (err) {
-          this.logger.warn({ err, offset: message.offset }, 'unreadable product event');
-        }
-      },
-    });
+        },
+        ({ partition, offset }) => {
+          this.positions.set(partition, offset);
+          for (const notify of this.progress) notify();
+        },
+      )
+      .catch((err: unknown) => this.logger.error({ err }, 'reading the product events failed'));
   }
 
-  private apply(event: { type: string } & Record<string, unknown>): void {
+  private apply(event: { type: string } & Record<string, unknown>, commandId: string): void {
     const productId = String(event.productId);
     const entry = this.products.get(productId);
     switch (event.type) {
       case 'ProductCreated':
         this.products.set(productId, { price: event.price as Money, discontinued: false });
+        this.createdBy.set(commandId, productId);
         break;
       case 'ProductPriceChanged':
         if (entry) entry.price = event.price as Money;
@@ -96,19 +97,22 @@ export class ProductCatalogue {
    * to read up to the log's end when not yet seen); undefined if it created none.
    */
   async creationOf(commandId: string, timeoutMs: number): Promise<string | undefined> {
-    const known = this.creations.get(commandId);
+    const known = this.createdBy.get(commandId);
     if (known) return known;
     await this.catchUp(timeoutMs);
-    return this.creations.get(commandId);
+    return this.createdBy.get(commandId);
   }
 
   private async catchUp(timeoutMs: number): Promise<void> {
-    const ends = await logEndOffsets(this.admin, this.eventsTopic);
+    const admin = this.kafka.admin();
+    let ends: { partition: number; low: bigint; high: bigint }[];
+    try {
+      ends = await admin.offsets(this.eventsTopic);
+    } finally {
+      await admin.close();
+    }
     const caughtUp = () =>
-      ends.every(
-        ({ partition, high, low }) =>
-          (this.positions.get(partition) ?? BigInt(low)) >= BigInt(high),
-      );
+      ends.every(({ partition, low, high }) => (this.positions.get(partition) ?? low) >= high);
     if (caughtUp()) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(finish, timeoutMs);
@@ -124,6 +128,6 @@ export class ProductCatalogue {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.consumer.disconnect(), this.admin.disconnect()]);
+    await this.reader.close();
   }
 }

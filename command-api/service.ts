@@ -1,11 +1,13 @@
 import type { Express } from 'express';
 import type { Config } from '../lib/config';
-import { createKafka } from '../lib/kafka';
+import { createKafkaClient } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
+import { withTimeout } from '../lib/timeout';
 import { topicNames } from '../lib/topics';
 import { aggregateKinds } from './aggregates';
 import { createCommandApi } from './app';
 import { CommandBus } from './command-bus';
+import { CommandRouter } from './command-router';
 import { CommandProcessor } from './processor/command-processor';
 import { ProductCatalogue } from './product-catalogue';
 
@@ -15,17 +17,18 @@ export interface CommandService {
 }
 
 /**
- * Everything in the command-api process: the partition owners (command processor), the bus
- * the HTTP handlers send commands through, the price catalogue, and the HTTP app.
+ * Everything in the command-api process: the partition owners (command processor), the
+ * router and bus the HTTP handlers send commands through, the price catalogue, and the app.
  */
 export async function startCommandService(config: Config, logger: Logger): Promise<CommandService> {
-  const kafka = createKafka(config, logger);
+  const kafka = createKafkaClient(config, logger);
   const names = topicNames(config.topics);
-  const groupPrefix = `${config.topics.prefix}`;
+  const groupPrefix = config.topics.prefix;
+  const kinds = aggregateKinds(config);
   const processor = new CommandProcessor({
     kafka,
     logger,
-    kinds: aggregateKinds(config),
+    kinds,
     groupId: `${groupPrefix}.command-processor`,
     transactionalIdPrefix: `${groupPrefix}.owner`,
     partitions: config.topics.partitions,
@@ -33,18 +36,19 @@ export async function startCommandService(config: Config, logger: Logger): Promi
     maxCommandsPerTransaction: config.commands.maxPerTransaction,
     maxRememberedCommands: config.commands.idempotencyWindow,
   });
-  const bus = new CommandBus(
-    kafka,
-    logger,
-    [names.productReplies, names.orderReplies],
-    groupPrefix,
-  );
-  const catalogue = new ProductCatalogue(kafka, logger, names.productEvents, groupPrefix);
+  const bus = new CommandBus(kafka, logger, [names.productReplies, names.orderReplies]);
+  const router = new CommandRouter(processor, bus, logger, config.commands.maxInFlight);
+  const catalogue = new ProductCatalogue(kafka, logger, names.productEvents);
+  const admin = kafka.admin();
   await Promise.all([processor.start(), bus.start(), catalogue.start()]);
+  const kafkaAnswers = async () => {
+    await withTimeout(admin.brokers(), config.healthTimeoutMs, 'Kafka did not answer in time');
+    if (processor.crashed) throw new Error(`command consumer crashed: ${processor.crashed.message}`);
+  };
   return {
-    app: createCommandApi(config, logger, { bus, catalogue }),
+    app: createCommandApi(config, logger, { bus, router, kinds, catalogue, kafkaAnswers }),
     stop: async () => {
-      await Promise.allSettled([processor.stop(), bus.stop(), catalogue.stop()]);
+      await Promise.allSettled([processor.stop(), bus.stop(), catalogue.stop(), admin.close()]);
     },
   };
 }

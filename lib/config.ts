@@ -95,6 +95,7 @@ const envSchema = z.object({
   COMMAND_TIMEOUT_MS: int(1, 600_000).default(5000),
   COMMAND_SESSION_TIMEOUT_MS: int(6000, 300_000).default(10_000),
   COMMAND_BATCH_SIZE: int(1, 10_000).default(200),
+  COMMAND_MAX_IN_FLIGHT: int(1, 1_000_000).default(2000),
   IDEMPOTENCY_WINDOW: int(1, 10_000_000).default(100_000),
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').default(DEV_JWT_SECRET),
   JWT_ISSUER: z.string().min(1).default('orderstream'),
@@ -165,6 +166,8 @@ export interface Config {
     timeoutMs: number;
     sessionTimeoutMs: number;
     maxPerTransaction: number;
+    /** Commands a command-api process takes at once; past it, 503 with Retry-After. */
+    maxInFlight: number;
     /** Command outcomes each partition owner remembers for idempotency. */
     idempotencyWindow: number;
   };
@@ -290,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.COMMAND_TIMEOUT_MS,
       sessionTimeoutMs: e.COMMAND_SESSION_TIMEOUT_MS,
       maxPerTransaction: e.COMMAND_BATCH_SIZE,
+      maxInFlight: e.COMMAND_MAX_IN_FLIGHT,
       idempotencyWindow: e.IDEMPOTENCY_WINDOW,
     },
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },

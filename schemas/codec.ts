@@ -99,6 +99,8 @@ export function createCodec(registry: SchemaRegistry): Codec {
           'causation-id': meta.causationId,
           'occurred-at': checkTimestamp('occurredAt', meta.occurredAt),
           actor: meta.actor,
+          ...optional('command-type', meta.commandType),
+          ...optional('request-hash', meta.requestHash),
           ...traceHeaders(meta),
         }),
       };
@@ -120,6 +122,8 @@ export function createCodec(registry: SchemaRegistry): Codec {
         causationId: requiredHeader(headers, 'causation-id'),
         occurredAt: checkTimestamp('occurred-at', requiredHeader(headers, 'occurred-at')),
         actor: requiredHeader(headers, 'actor'),
+        ...optional('commandType', headerString(headers, 'command-type')),
+        ...optional('requestHash', headerString(headers, 'request-hash')),
         ...optional('traceparent', headerString(headers, 'traceparent')),
         ...optional('tracestate', headerString(headers, 'tracestate')),
       };
@@ -139,6 +143,8 @@ export function createCodec(registry: SchemaRegistry): Codec {
           'correlation-id': meta.correlationId,
           actor: meta.actor,
           'issued-at': checkTimestamp('issuedAt', meta.issuedAt),
+          ...optional('request-hash', meta.requestHash),
+          ...(meta.replyRequired === true && { reply: 'required' }),
           ...traceHeaders(meta),
         }),
       };
@@ -158,6 +164,8 @@ export function createCodec(registry: SchemaRegistry): Codec {
         correlationId: requiredHeader(headers, 'correlation-id'),
         actor: requiredHeader(headers, 'actor'),
         issuedAt: checkTimestamp('issued-at', requiredHeader(headers, 'issued-at')),
+        ...optional('requestHash', headerString(headers, 'request-hash')),
+        ...(headerString(headers, 'reply') === 'required' && { replyRequired: true }),
         ...optional('traceparent', headerString(headers, 'traceparent')),
         ...optional('tracestate', headerString(headers, 'tracestate')),
       };

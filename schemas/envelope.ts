@@ -20,6 +20,13 @@ export interface EventMetadata {
   /** ISO-8601 with a time zone, e.g. `2025-01-31T12:00:00.000Z`. */
   occurredAt: string;
   actor: string;
+  /** The command that caused it (absent on events written before it was recorded). */
+  commandType?: string;
+  /**
+   * Hash of the request that sent the command: with the command id, what a new owner rebuilds
+   * a command's outcome from, so a repeat gets the first answer (absent on older events).
+   */
+  requestHash?: string;
   /** W3C trace context, when the work is traced. */
   traceparent?: string;
   tracestate?: string;
@@ -35,11 +42,15 @@ export interface CommandMetadata {
   actor: string;
   /** ISO-8601 with a time zone. */
   issuedAt: string;
+  /** Hash of the request (HTTP method, path, body): a reused id with another body is refused. */
+  requestHash?: string;
+  /** Set when the sender waits for the outcome elsewhere: the owner writes a reply record. */
+  replyRequired?: boolean;
   traceparent?: string;
   tracestate?: string;
 }
 
-/** A message ready for kafkajs' `producer.send` (key and topic are the caller's). */
+/** A message ready to send (key and topic are the caller's). */
 export interface EncodedMessage {
   value: Buffer;
   headers: Record<string, string>;

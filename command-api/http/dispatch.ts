@@ -3,14 +3,19 @@ import type { Message } from '../../domain/decider';
 import type { Config } from '../../lib/config';
 import { sendInvalidRequest } from '../../lib/http/validation';
 import type { CommandBus } from '../command-bus';
+import { type CommandRouter, OverloadedError } from '../command-router';
 import { commandIdFor, newAggregateId, requestHash } from '../ids';
+import type { AggregateKind } from '../processor/aggregate-kind';
 import type { CommandReply } from '../processor/reply';
-import { sendOutcome, sendPending } from './outcome';
+import { sendOutcome, sendPending, sendUnavailable } from './outcome';
 import { idempotencyKeyHeader } from './request-schemas';
 
 export interface Dispatcher {
   config: Config;
   bus: CommandBus;
+  router: CommandRouter;
+  /** The aggregate kinds by commands topic. */
+  kinds: Map<string, AggregateKind<Message, Message, unknown>>;
 }
 
 export interface PreparedCommand {
@@ -59,7 +64,25 @@ export function dispatch(
   command: Message,
   prepared: PreparedCommand,
 ): Promise<CommandReply | undefined> {
-  return d.bus.send(commandsTopic, aggregateId, command, prepared, d.config.commands.timeoutMs);
+  const kind = d.kinds.get(commandsTopic);
+  if (!kind) throw new Error(`no aggregate kind for ${commandsTopic}`);
+  return d.router.send(kind, aggregateId, command, prepared, d.config.commands.timeoutMs);
+}
+
+/**
+ * Answers a command that could not be sent: 503 with Retry-After — the process is overloaded,
+ * or its owner and the commands topic are out of reach. Never a 500: retrying with the same
+ * Idempotency-Key is safe.
+ */
+export function sendNotSent(res: Response, err: unknown): void {
+  if (err instanceof OverloadedError) {
+    return sendUnavailable(res, err.retryAfterSeconds, 'too many commands in flight; try again');
+  }
+  sendUnavailable(
+    res,
+    1,
+    `the command could not reach its owner (${err instanceof Error ? err.message : String(err)}); try again with the same Idempotency-Key`,
+  );
 }
 
 export interface CommandRequest<C extends Message> {
@@ -92,7 +115,12 @@ export async function runCommand<C extends Message>(
   const id = r.aggregateId ?? (r.newId ?? newAggregateId)(prepared.commandId);
   const command = await r.build(id, prepared);
   if (!command) return;
-  const reply = await dispatch(d, r.commandsTopic, id, command, prepared);
+  let reply: CommandReply | undefined;
+  try {
+    reply = await dispatch(d, r.commandsTopic, id, command, prepared);
+  } catch (err) {
+    return sendNotSent(res, err);
+  }
   if (!reply) return sendPending(res, prepared.commandId);
   sendOutcome(res, reply, r.created ? 201 : 200, r.created ? `${r.collection}/${id}` : undefined);
 }

@@ -50,3 +50,14 @@ export function sendPending(res: Response, commandId: string): void {
     .setHeader('Location', `/commands/${commandId}`)
     .json({ commandId, status: 'pending' });
 }
+
+/** 503 problem+json with Retry-After: not decided, safe to send again. */
+export function sendUnavailable(res: Response, retryAfterSeconds: number, detail: string): void {
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  sendProblem(res, {
+    type: 'urn:orderstream:problem:unavailable',
+    title: 'Service Unavailable',
+    status: 503,
+    detail,
+  });
+}

@@ -14,6 +14,7 @@ import {
   type PreparedCommand,
   prepare,
   runCommand,
+  sendNotSent,
 } from './dispatch';
 import { sendOutcome, sendPending } from './outcome';
 import {
@@ -107,7 +108,11 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
         ...prepared,
         commandId: i === 0 ? prepared.commandId : `${prepared.commandId}.price`,
       };
-      last = await dispatch(d, topic, productId, command, step);
+      try {
+        last = await dispatch(d, topic, productId, command, step);
+      } catch (err) {
+        return sendNotSent(res, err);
+      }
       if (!last) return sendPending(res, step.commandId);
       if (last.outcome.status === 'rejected') return sendOutcome(res, last, 200);
       events.push(...last.outcome.events);

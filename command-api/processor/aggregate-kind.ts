@@ -1,14 +1,4 @@
-import type { IHeaders } from 'kafkajs';
 import type { Decider, Message, Rejection } from '../../domain/decider';
-import type { CommandReply } from './reply';
-
-/** A command an owner sends to another aggregate in the same transaction as its own events. */
-export interface FollowUpCommand {
-  topic: string;
-  aggregateId: string;
-  commandId: string;
-  command: Message;
-}
 
 /** An aggregate taking (`held`) or freeing a unique key, e.g. a product its SKU. */
 export interface KeyHolding {
@@ -44,10 +34,5 @@ export interface AggregateKind<
   decider: Decider<C, E, S>;
   aggregateId: (message: C | E) => string;
   topics: { commands: string; events: string; replies: string };
-  /**
-   * Commands to send once a command is decided (the first time; never for a repeat), e.g. a
-   * stock reservation's outcome to the order that asked for it.
-   */
-  followUps?: (command: C, reply: CommandReply, headers: IHeaders | undefined) => FollowUpCommand[];
   uniqueKey?: UniqueKeyRule<C, E, S>;
 }

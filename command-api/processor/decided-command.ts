@@ -1,32 +1,14 @@
 import type { Message, Rejection } from '../../domain/decider';
-import { encodeCommand, encodeEvent } from '../../schemas/codec';
-import type { FollowUpCommand } from './aggregate-kind';
-import { COMMAND_HEADERS } from './command-headers';
+import type { OutgoingRecord, TopicPartitionOffset } from '../../lib/kafka/index';
+import { decodeEvent, encodeEvent } from '../../schemas/codec';
 import type { AppendedEvent, CommandReply } from './reply';
 
-/** Who sent a command, from its headers. */
+/** Who sent a command and what for (from its headers, or from the HTTP request). */
 export interface CommandContext {
   commandId: string;
   correlationId: string;
   actor: string;
   requestHash: string;
-}
-
-/** A message ready for a transaction's send (the topic is the caller's). */
-export interface OutgoingMessage {
-  key: string;
-  value: Buffer;
-  headers: Record<string, string>;
-}
-
-/** One command's outcome, with everything it writes already encoded. */
-export interface DecidedCommand {
-  context: CommandContext;
-  reply: CommandReply;
-  /** Its events for the events topic, in order (none when rejected or repeated). */
-  events: OutgoingMessage[];
-  /** Commands it sends to other aggregates. */
-  followUps: { topic: string; message: OutgoingMessage }[];
 }
 
 /** An event a command produced, numbered in its aggregate's stream. */
@@ -37,7 +19,25 @@ export interface NewEvent {
   eventId: string;
 }
 
-/** A refusal, which writes nothing but its reply. */
+/** One command's outcome, with everything it appends already encoded. */
+export interface DecidedCommand {
+  context: CommandContext;
+  commandType: string;
+  aggregateId: string;
+  /** Accepted: its new events (none for a command that changes nothing). */
+  events: { record: OutgoingRecord; shown: Omit<AppendedEvent, 'position'> }[];
+  /** Rejected: why (nothing is appended but the reply). */
+  rejection?: Rejection;
+  /** The refusal of a reused Idempotency-Key: an answer, never the command's outcome. */
+  reusedKey?: boolean;
+  /** A repeat of a decided command: its first outcome, answered again. */
+  repeat?: CommandReply;
+  /** A repeat of a command decided earlier in the same batch (its command id). */
+  repeatOf?: string;
+  decidedAt: string;
+}
+
+/** A refusal, which appends nothing but (maybe) its reply. */
 export function rejectedCommand(
   context: CommandContext,
   commandType: string,
@@ -47,56 +47,46 @@ export function rejectedCommand(
 ): DecidedCommand {
   return {
     context,
-    events: [],
-    followUps: [],
-    reply: {
-      commandId: context.commandId,
-      commandType,
-      aggregateId,
-      actor: context.actor,
-      requestHash: context.requestHash,
-      decidedAt: new Date().toISOString(),
-      ...(reusedKey && { reusedKey: true as const }),
-      outcome: { status: 'rejected', rejection },
-    },
-  };
-}
-
-/** The reply of an accepted command; each event's position is filled in once appended. */
-export function acceptedReply(
-  context: CommandContext,
-  commandType: string,
-  aggregateId: string,
-  events: NewEvent[],
-  eventsTopic: string,
-  partition: number,
-): CommandReply {
-  return {
-    commandId: context.commandId,
     commandType,
     aggregateId,
-    actor: context.actor,
-    requestHash: context.requestHash,
+    events: [],
+    rejection,
+    ...(reusedKey && { reusedKey: true }),
     decidedAt: new Date().toISOString(),
-    outcome: {
-      status: 'accepted',
-      events: events.map((e): AppendedEvent => {
-        const { type, ...data } = e.event as Message & Record<string, unknown>;
-        return {
-          type,
-          eventId: e.eventId,
-          aggregateVersion: e.version,
-          data,
-          position: { topic: eventsTopic, partition, offset: '0' },
-        };
-      }),
-    },
   };
 }
 
-/** Encodes a command's events (throws a SchemaError for one its schema refuses). */
-export function encodeEvents(context: CommandContext, events: NewEvent[]): OutgoingMessage[] {
-  const occurredAt = new Date().toISOString();
+/**
+ * A repeat of a decided command — remembered, or decided earlier in this batch: answered with
+ * its first outcome, appending nothing.
+ */
+export function repeatedCommand(
+  context: CommandContext,
+  earlier: CommandReply | DecidedCommand,
+): DecidedCommand {
+  const sibling = 'context' in earlier;
+  return {
+    context,
+    commandType: earlier.commandType,
+    aggregateId: earlier.aggregateId,
+    events: [],
+    ...(sibling ? { repeatOf: earlier.context.commandId } : { repeat: earlier }),
+    decidedAt: earlier.decidedAt,
+  };
+}
+
+/**
+ * Encodes a command's events for its partition of `topic`. The reply shows each event as a
+ * reader decodes it, so a repeat answered from the log after a failover has the same bytes.
+ */
+export function encodeEvents(
+  context: CommandContext,
+  commandType: string,
+  events: NewEvent[],
+  topic: string,
+  partition: number,
+  occurredAt: string,
+): DecidedCommand['events'] {
   return events.map((e) => {
     const { value, headers } = encodeEvent(e.event, {
       eventId: e.eventId,
@@ -107,32 +97,50 @@ export function encodeEvents(context: CommandContext, events: NewEvent[]): Outgo
       causationId: context.commandId,
       occurredAt,
       actor: context.actor,
+      commandType,
+      requestHash: context.requestHash,
     });
-    return { key: e.aggregateId, value, headers };
+    const { type, ...data } = decodeEvent({ value, headers }).event;
+    return {
+      record: { topic, partition, key: e.aggregateId, value, headers },
+      shown: { type, eventId: e.eventId, aggregateVersion: e.version, data },
+    };
   });
 }
 
-/** Encodes the commands one command sends on, as its owner (`ownerName`). */
-export function encodeFollowUps(
-  context: CommandContext,
-  followUps: FollowUpCommand[],
-  ownerName: string,
-): DecidedCommand['followUps'] {
-  const issuedAt = new Date().toISOString();
-  return followUps.map((f) => {
-    const { value, headers } = encodeCommand(f.command, {
-      commandId: f.commandId,
-      correlationId: context.correlationId,
-      actor: `service:${ownerName}-owner`,
-      issuedAt,
-    });
+/** The reply of a decided command, once its events have their positions in the log. */
+export function replyOf(
+  decided: DecidedCommand,
+  positions: TopicPartitionOffset[] = [],
+): CommandReply {
+  if (decided.repeat) return decided.repeat;
+  const base = {
+    commandId: decided.context.commandId,
+    commandType: decided.commandType,
+    aggregateId: decided.aggregateId,
+    actor: decided.context.actor,
+    requestHash: decided.context.requestHash,
+    decidedAt: decided.decidedAt,
+  };
+  if (decided.rejection) {
     return {
-      topic: f.topic,
-      message: {
-        key: f.aggregateId,
-        value,
-        headers: { ...headers, [COMMAND_HEADERS.requestHash]: f.commandId },
-      },
+      ...base,
+      ...(decided.reusedKey && { reusedKey: true as const }),
+      outcome: { status: 'rejected', rejection: decided.rejection },
     };
-  });
+  }
+  return {
+    ...base,
+    outcome: {
+      status: 'accepted',
+      events: decided.events.map((e, i) => {
+        const at = positions[i];
+        if (!at) throw new Error(`event ${e.shown.eventId} has no position yet`);
+        return {
+          ...e.shown,
+          position: { topic: at.topic, partition: at.partition, offset: String(at.offset) },
+        };
+      }),
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import { rejectedCommand } from './decided-command';
 import { PartitionState, PendingChanges } from './partition-state';
 import { type CommandReply, decodeReply, encodeReply } from './reply';
 
@@ -44,9 +45,10 @@ describe('PartitionState remembers outcomes, never the refusal of a reused key',
     const state = new PartitionState<unknown>(undefined, 10);
     state.remember(accepted);
     const pending = new PendingChanges(state);
-    pending.remember(marked);
+    const context = { commandId: 'cmd-1', correlationId: 'c', actor: 'customer:c-1', requestHash: 'hash-B' };
+    pending.remember(rejectedCommand(context, 'PlaceOrder', 'o-1', reuse, true));
     expect(pending.outcome('cmd-1')).toEqual(accepted);
-    pending.applyTo(state);
+    pending.applyTo(state, [marked]);
     expect(state.outcome('cmd-1')).toEqual(accepted);
   });
 
@@ -65,7 +67,7 @@ describe('PartitionState keeps who holds a unique key', () => {
     pending.applyHolding({ key: 'MUG-1', aggregateId: 'p-2', held: true });
     expect([...pending.holdersOf('MUG-1')]).toEqual(['p-2']);
     expect([...state.holdersOf('MUG-1')]).toEqual(['p-1']);
-    pending.applyTo(state);
+    pending.applyTo(state, []);
     expect([...state.holdersOf('MUG-1')]).toEqual(['p-2']);
     state.applyHolding({ key: 'MUG-1', aggregateId: 'p-2', held: false });
     expect(state.holdersOf('MUG-1').size).toBe(0);

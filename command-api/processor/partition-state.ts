@@ -1,4 +1,5 @@
 import type { KeyHolding } from './aggregate-kind';
+import type { DecidedCommand } from './decided-command';
 import { type CommandReply, isCommandOutcome } from './reply';
 
 export interface AggregateEntry<S> {
@@ -81,12 +82,13 @@ function withHolding(holders: ReadonlySet<string>, change: KeyHolding): Readonly
 
 /**
  * Changes decided within one transaction, kept apart until it commits so a failed
- * transaction leaves the owner's state as the log has it.
+ * transaction leaves the owner's state as the log has it. Commands decided earlier in the
+ * batch are outcomes too: a repeat within the batch is answered with its sibling's reply.
  */
 export class PendingChanges<S> {
   private readonly aggregates = new Map<string, AggregateEntry<S>>();
   private readonly holders = new Map<string, ReadonlySet<string>>();
-  private readonly outcomes = new Map<string, CommandReply>();
+  private readonly decided = new Map<string, DecidedCommand>();
 
   constructor(private readonly base: PartitionState<S>) {}
 
@@ -94,8 +96,9 @@ export class PendingChanges<S> {
     return this.aggregates.get(id) ?? this.base.aggregate(id);
   }
 
-  outcome(commandId: string): CommandReply | undefined {
-    return this.outcomes.get(commandId) ?? this.base.outcome(commandId);
+  /** The outcome of a command: decided in this batch, or remembered from before. */
+  outcome(commandId: string): DecidedCommand | CommandReply | undefined {
+    return this.decided.get(commandId) ?? this.base.outcome(commandId);
   }
 
   holdersOf(key: string): ReadonlySet<string> {
@@ -110,13 +113,16 @@ export class PendingChanges<S> {
     this.holders.set(change.key, withHolding(this.holdersOf(change.key), change));
   }
 
-  remember(reply: CommandReply): void {
-    if (isCommandOutcome(reply)) this.outcomes.set(reply.commandId, reply);
+  /** Keeps a newly decided command (not a repeat, not a reused key's refusal) as an outcome. */
+  remember(decided: DecidedCommand): void {
+    if (!decided.reusedKey && !decided.repeat && !decided.repeatOf)
+      this.decided.set(decided.context.commandId, decided);
   }
 
-  applyTo(target: PartitionState<S>): void {
+  /** After the commit: the changes, and the replies of the batch's new commands. */
+  applyTo(target: PartitionState<S>, replies: Iterable<CommandReply>): void {
     for (const [id, entry] of this.aggregates) target.setAggregate(id, entry);
     for (const [key, holders] of this.holders) target.setHolders(key, holders);
-    for (const reply of this.outcomes.values()) target.remember(reply);
+    for (const reply of replies) target.remember(reply);
   }
 }

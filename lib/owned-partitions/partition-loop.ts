@@ -170,6 +170,8 @@ export class PartitionLoop<Local> {
     if (!producer) return Promise.reject(new PartitionMovedError());
     return producer.transaction(async (tx) => {
       const positions = await tx.send(decided.records);
+      const more = decided.followWith?.(positions) ?? [];
+      if (more.length > 0) await tx.send(more);
       await tx.sendOffsets(this.options.consumer, offsets);
       return positions;
     });

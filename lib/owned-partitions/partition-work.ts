@@ -12,6 +12,11 @@ export type Entry<Local> = { record: ConsumedRecord } | { local: Local };
 export interface Decided<Local> {
   /** Appended in the batch's transaction, with the consumed offsets. */
   records: OutgoingRecord[];
+  /**
+   * More records for the same transaction, made once `records` have their positions (e.g.
+   * replies that show where their events landed).
+   */
+  followWith?(positions: TopicPartitionOffset[]): OutgoingRecord[];
   /** Entries left for later (e.g. retries not yet due): put back at the head of the queue. */
   later?: Entry<Local>[];
   /** When to look at `later` again (ms since the epoch). */
