@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runEntrypoint } from '../lib/entrypoint';
+import { registerBenchCommand } from './bench/command';
 import { registerConsumeCommand } from './consume';
 import { registerDlqCommands } from './dlq';
 import { registerInfraCommands } from './infra';
@@ -19,6 +20,7 @@ registerConsumeCommand(program);
 registerStatusCommand(program);
 registerReplayCommand(program);
 registerDlqCommands(program);
+registerBenchCommand(program);
 program
   .command('start')
   .description('bring the infrastructure up, then run every service until Ctrl-C')
