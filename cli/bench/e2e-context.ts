@@ -15,6 +15,8 @@ export interface E2eContext {
   stack: BenchStack;
   /** Observes the log (end offsets, order events) with the stack's adapter. */
   kafka: KafkaClient;
+  /** Counts records between offsets: always kafkajs, so the count does not vary with the adapter. */
+  countingKafka: KafkaClient;
   admin: KafkaAdmin;
   /** Every topic of the stack. */
   topics: string[];

@@ -77,6 +77,7 @@ export async function runE2e(run: E2eRun): Promise<E2eResults> {
       say,
       stack,
       kafka,
+      countingKafka: createKafkaClient({ kafka: { ...config.kafka, client: 'kafkajs' } }),
       admin,
       topics: await stackTopics(admin, config.topics.prefix),
       orderEvents: topicNames(config.topics).orderEvents,

@@ -52,12 +52,14 @@ describe('the load generator’s HTTP client', () => {
     }
   });
 
-  it('reports a refused connection as an error, never throwing', async () => {
+  it('reports a refused connection as a failure with its code, never throwing', async () => {
     const { url, close } = await server();
     await close();
     const target = new HttpTarget(url, 1);
     try {
-      expect(await target.post('/orders', '{}', {}, 2000)).toEqual({ outcome: 'error' });
+      expect(await target.post('/orders', '{}', {}, 2000)).toEqual({
+        outcome: 'error:ECONNREFUSED',
+      });
     } finally {
       await target.close();
     }

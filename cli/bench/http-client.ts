@@ -21,7 +21,10 @@ export class HttpTarget {
     this.pool = new Pool(origin, {
       connections,
       pipelining: 1,
-      keepAliveTimeout: 30_000,
+      // Idle sockets are dropped before the server's keep-alive (Node: 5 s) closes them, so a
+      // POST is never written to a socket the server is closing.
+      keepAliveTimeout: 4000,
+      keepAliveMaxTimeout: 4000,
       // Our own per-request deadline (below) decides; undici's defaults are longer.
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -64,13 +67,20 @@ export class HttpTarget {
       await res.body.dump();
       return { outcome: res.statusCode };
     } catch (err) {
-      return { outcome: isTimeout(err) ? 'timeout' : 'error' };
+      return { outcome: isTimeout(err) ? 'timeout' : `error:${failureCode(err)}` };
     }
   }
 
   close(): Promise<void> {
     return this.pool.destroy();
   }
+}
+
+/** The code of a failed request (ECONNREFUSED, UND_ERR_SOCKET, …), for the tally. */
+function failureCode(err: unknown): string {
+  const e = err as { code?: unknown; name?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code ?? e?.name;
+  return typeof code === 'string' && code !== '' ? code : 'unknown';
 }
 
 function isTimeout(err: unknown): boolean {

@@ -40,7 +40,10 @@ export function rangesBetween(before: EndOffsets, after: EndOffsets): ReadRange[
   });
 }
 
-/** Committed records (what a read_committed reader gets) per topic between two snapshots. */
+/**
+ * Committed records (what a read_committed reader gets) per topic between two snapshots. Pass
+ * the same client whatever adapter the stack runs: the count should not depend on it.
+ */
 export async function committedRecords(
   kafka: KafkaClient,
   before: EndOffsets,

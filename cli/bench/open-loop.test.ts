@@ -58,7 +58,7 @@ describe('open-loop run (a fake target, no timing asserted)', () => {
   });
 
   it('ranks a timed-out or failed request as no answer', async () => {
-    for (const outcome of ['timeout', 'error'] as const) {
+    for (const outcome of ['timeout', 'error:ECONNRESET'] as const) {
       const r = await runOpenLoop({
         ratePerSec: 100,
         durationMs: 10,

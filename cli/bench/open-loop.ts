@@ -44,7 +44,7 @@ export interface OpenLoopResult {
   outcomes: OutcomeCounts;
   /** Over every planned request; shed and unanswered ones rank as no answer. */
   latency: LatencySummary;
-  /** Acknowledged (201) per second of the run. */
+  /** Acknowledged (201) per second, from the first request due to the last answer. */
   acknowledgedPerSec: number;
   elapsedMs: number;
 }
@@ -94,7 +94,7 @@ export async function runOpenLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     shed,
     outcomes: tally.toJSON(),
     latency: summarize(latencies),
-    acknowledgedPerSec: tally.count(201) / (o.durationMs / 1000),
+    acknowledgedPerSec: tally.count(201) / (elapsedMs / 1000),
     elapsedMs: Math.round(elapsedMs),
   };
 }

@@ -1,7 +1,14 @@
-/** What one HTTP request came to: a status code, no answer within its time, or a failure. */
-export type Outcome = number | 'timeout' | 'error';
+/**
+ * What one HTTP request came to: a status code, no answer within its time, or a failure
+ * with its code (`error:ECONNRESET`).
+ */
+export type Outcome = number | 'timeout' | `error:${string}`;
 
-/** Counts of outcomes, by status code (`"201"`, `"503"`, …), `timeout` and `error`. */
+/** The request failed (no connection, connection closed) rather than being answered. */
+export const isFailure = (o: Outcome): o is `error:${string}` =>
+  typeof o === 'string' && o.startsWith('error:');
+
+/** Counts of outcomes, by status code (`"201"`, `"503"`, …), `timeout` and `error:<code>`. */
 export type OutcomeCounts = Record<string, number>;
 
 /** Tallies outcomes; `count(201)` is how many were acknowledged. */
@@ -19,11 +26,13 @@ export class OutcomeTally {
     return this.counts.get(String(outcome)) ?? 0;
   }
 
-  /** Every outcome seen, status codes ascending, then `timeout`, then `error`. */
+  /** Every outcome seen, status codes ascending, then `timeout`, then failures by code. */
   toJSON(): OutcomeCounts {
     const order = (key: string) =>
       /^\d+$/.test(key) ? Number(key) : key === 'timeout' ? 1e4 : 1e5;
-    return Object.fromEntries([...this.counts].sort(([a], [b]) => order(a) - order(b)));
+    return Object.fromEntries(
+      [...this.counts].sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b)),
+    );
   }
 }
 

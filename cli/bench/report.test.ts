@@ -88,7 +88,8 @@ function results(overrides: Partial<BenchResults> = {}): BenchResults {
         buyers: 10_000,
         units: 100,
         startedQuiet: true,
-        outcomes: { '201': 10_000 },
+        outcomes: { '201': 9_000 },
+        unsent: 1000,
         retries: 0,
         answeredMs: 50_000,
         placed: 10_000,
@@ -132,7 +133,7 @@ describe('the report table', () => {
     expect(text).toMatch(/failed +consume→produce: broker went away/);
     expect(text).toContain('orders of 1 line');
     expect(text).toMatch(/POST \/orders max throughput \(201s\) +100\.0 orders\/s/);
-    expect(text).toMatch(/÷ raw tx\/s, 1-message transactions, 6 producers +0\.125 +confluent/);
+    expect(text).toMatch(/÷ raw tx\/s, 1-message transactions, 6 producers +0\.13 +confluent/);
     expect(text).toMatch(/latency p50 \/ p99 \(closed loop\) +12 ms \/ 46 ms/);
   });
 
@@ -141,6 +142,7 @@ describe('the report table', () => {
     expect(text).toMatch(/confirmed +99 +FAIL: expected exactly 100/);
     expect(text).toMatch(/flash sale: 10,000 buyers, 100 units +not settled/);
     expect(text).toMatch(/answers over 1 s \(or none\) +40/);
+    expect(text).toContain('1,000 never sent (out of time)');
   });
 
   it('lists the parts that did not finish', () => {

@@ -1,7 +1,7 @@
 import { describeCounts } from './outcome';
 import type { RawBaseline } from './raw/baselines';
 import type { BenchResults, E2eResults } from './results';
-import { dec, int, ms, type Row } from './table';
+import { dec, int, ms, type Row, significant } from './table';
 
 /** The bench's one table: every figure of a run, with the e2e ratios to the raw baselines. */
 
@@ -96,7 +96,7 @@ function e2eRows(e: E2eResults, results: BenchResults): Row[] {
     rows.push({
       figure: 'log offsets per order (all topics)',
       value: dec(l.offsetsPerOrder),
-      detail: `${int(l.placed)} orders, ${int(l.confirmed)} confirmed; ${dec(l.recordsPerOrder)} records/order, the rest transaction markers${l.quietBefore && l.quietAfter ? '' : ' (stack not quiet: figures include other work)'}`,
+      detail: `${int(l.placed)} orders, ${int(l.confirmed)} confirmed; ${dec(l.recordsPerOrder)} records/order, the rest transaction markers (and aborted records)${l.quietBefore && l.quietAfter ? '' : ' (stack not quiet: figures include other work)'}`,
     });
     for (const t of l.topics)
       rows.push({
@@ -119,7 +119,7 @@ function e2eRows(e: E2eResults, results: BenchResults): Row[] {
       },
     );
     for (const r of ratios(results))
-      rows.push({ figure: `  ${r.figure}`, value: dec(r.value, 3), detail: results.adapter });
+      rows.push({ figure: `  ${r.figure}`, value: significant(r.value), detail: results.adapter });
     rows.push({
       figure: 'CPU ms per acknowledged order',
       value: dec(t.stackCpuMsPerOrder),
@@ -169,7 +169,7 @@ function e2eRows(e: E2eResults, results: BenchResults): Row[] {
       {
         figure: `flash sale: ${int(f.buyers)} buyers, ${f.units} units`,
         value: f.settledMs === null ? 'not settled' : ms(f.settledMs),
-        detail: `first request → every order settled; all answered in ${ms(f.answeredMs)}; ${describeCounts(f.outcomes)}${f.retries > 0 ? `, ${int(f.retries)} retries` : ''}`,
+        detail: `first request → every order settled; all answered in ${ms(f.answeredMs)}; ${describeCounts(f.outcomes)}${f.retries > 0 ? `, ${int(f.retries)} retries` : ''}${f.unsent > 0 ? `; ${int(f.unsent)} never sent (out of time)` : ''}`,
       },
       {
         figure: '  confirmed',

@@ -1,6 +1,7 @@
 import type { Config } from '../../lib/config';
 import { issueToken } from '../../lib/http/auth';
 import type { Answer, HttpTarget } from './http-client';
+import { isFailure } from './outcome';
 
 /** The bench's customers, catalogue and orders, through the command API like any client. */
 
@@ -73,7 +74,8 @@ export interface Placement {
   orderId?: string;
 }
 
-const RETRIED = new Set<Answer['outcome']>([500, 502, 503, 504, 'timeout', 'error']);
+const retried = (o: Answer['outcome']) =>
+  o === 'timeout' || isFailure(o) || (typeof o === 'number' && o >= 500);
 
 /**
  * Places one order, retrying a transient failure (5xx, no answer) with the same
@@ -88,7 +90,7 @@ export async function placeOrder(
   timeoutMs: number,
   maxAttempts: number,
 ): Promise<Placement> {
-  let answer: Answer = { outcome: 'error' };
+  let answer: Answer = { outcome: 'timeout' };
   let attempts = 0;
   while (attempts < maxAttempts) {
     attempts += 1;
@@ -99,7 +101,7 @@ export async function placeOrder(
       timeoutMs,
       true,
     );
-    if (!RETRIED.has(answer.outcome)) break;
+    if (!retried(answer.outcome)) break;
     await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempts)));
   }
   const orderId =

@@ -1,4 +1,4 @@
-import { dec, int, ms, renderTable } from './table';
+import { dec, int, ms, renderTable, significant } from './table';
 
 describe('table formatting', () => {
   it('formats whole numbers with thousands separators and unknowns as a dash', () => {
@@ -17,6 +17,11 @@ describe('table formatting', () => {
     expect(ms(850.4)).toBe('850 ms');
     expect(ms(12_345)).toBe('12.3 s');
     expect(ms(null)).toBe('no answer');
+    expect(significant(0.18345)).toBe('0.18');
+    expect(significant(0.0006449)).toBe('0.00064');
+    expect(significant(12.34)).toBe('12');
+    expect(significant(1234.5)).toBe('1,235');
+    expect(significant(0)).toBe('0');
   });
 
   it('aligns figures left and values right under each section', () => {

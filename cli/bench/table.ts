@@ -16,6 +16,13 @@ export function dec(n: number | null | undefined, digits = 2): string {
   return n.toFixed(digits);
 }
 
+/** Two significant digits (a ratio that may be tiny): 0.18, 0.0064, 12. */
+export function significant(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n === 0) return '0';
+  return n >= 100 ? int(n) : String(Number(n.toPrecision(2)));
+}
+
 /** Milliseconds as "850 ms" or "12.3 s"; null (no answer in time) as "no answer". */
 export function ms(n: number | null | undefined): string {
   if (n === null || n === undefined) return 'no answer';

@@ -60,7 +60,7 @@ export async function measureLogEntries(ctx: E2eContext): Promise<LogEntriesResu
   }
   const after = await waitUntilQuiet(ctx.admin, ctx.topics, 3000, plan.drainMaxMs);
   const growth = growthByTopic(before.ends, after.ends);
-  const records = await committedRecords(ctx.kafka, before.ends, after.ends);
+  const records = await committedRecords(ctx.countingKafka, before.ends, after.ends);
   const topics = [...growth]
     .filter(([, offsets]) => offsets > 0n)
     .map(([topic, offsets]) => ({
