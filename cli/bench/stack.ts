@@ -20,6 +20,8 @@ export function freePort(): Promise<number> {
   });
 }
 
+const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
 interface Running {
   service: ServiceProcess;
   child: ChildProcess;
@@ -32,7 +34,7 @@ interface Running {
  */
 export class BenchStack {
   private readonly running: Running[] = [];
-  private readonly log: fs.WriteStream;
+  private log: fs.WriteStream | undefined;
   /** Set once a service exited on its own: the run is no longer measuring a whole stack. */
   died: string | undefined;
 
@@ -40,9 +42,7 @@ export class BenchStack {
     private readonly config: Config,
     private readonly env: NodeJS.ProcessEnv,
     readonly logFile: string,
-  ) {
-    this.log = fs.createWriteStream(logFile, { flags: 'a' });
-  }
+  ) {}
 
   /** Service name → pid. */
   pids(): Map<string, number> {
@@ -52,6 +52,8 @@ export class BenchStack {
   }
 
   start(): void {
+    const log = fs.createWriteStream(this.logFile, { flags: 'a' });
+    this.log = log;
     for (const service of serviceProcesses(this.config)) {
       const args = RUNNING_COMPILED
         ? [`${service.entry}.js`]
@@ -65,11 +67,11 @@ export class BenchStack {
         if (!stream) continue;
         readline
           .createInterface({ input: stream })
-          .on('line', (line) => this.log.write(`[${service.name}] ${line}\n`));
+          .on('line', (line) => log.write(`[${service.name}] ${line}\n`));
       }
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.once('exit', (code, signal) => {
-        this.log.write(`[${service.name}] exited (${signal ?? `code ${code}`})\n`);
+        log.write(`[${service.name}] exited (${signal ?? `code ${code}`})\n`);
         if (!this.stopping) this.died ??= `${service.name} exited (${signal ?? `code ${code}`})`;
       });
       this.running.push({ service, child, exited });
@@ -105,15 +107,14 @@ export class BenchStack {
   /** SIGTERM to every child, SIGKILL to those still running after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {
     this.stopping = true;
-    const alive = this.running.filter(
-      (r) => r.child.exitCode === null && r.child.signalCode === null,
-    );
+    const alive = this.running.filter((r) => isRunning(r.child));
     for (const r of alive) r.child.kill('SIGTERM');
     const killAfter = setTimeout(() => {
-      for (const r of alive) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+      for (const r of alive) if (isRunning(r.child)) r.child.kill('SIGKILL');
     }, graceMs);
     await Promise.all(alive.map((r) => r.exited));
     clearTimeout(killAfter);
-    await new Promise<void>((resolve) => this.log.end(() => resolve()));
+    const log = this.log;
+    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
   }
 }

@@ -39,17 +39,21 @@ export async function rawConsumeProduce(
 ): Promise<ConsumeProduceResult> {
   const producers = await openProducers(kafka, o.idPrefix, o.producers);
   const consumer = kafka.groupConsumer({ groupId: o.groupId, topics: [o.input], maxWaitMs: 50 });
+  // Counted: what commits within `durationMs` of the first commit (the window), after it.
   let messages = 0;
   let transactions = 0;
   let firstCommit: number | undefined;
   let lastCommit = 0;
   let finished = false;
+  let windowTimer: NodeJS.Timeout | undefined;
   let fail: ((error: Error) => void) | undefined;
   let finish: (() => void) | undefined;
   const done = new Promise<void>((resolve, reject) => {
     finish = resolve;
     fail = reject;
   });
+  /** Records consumed and committed, counted or not (to know when the input is used up). */
+  let consumed = 0;
   const stop = () => {
     finished = true;
     finish?.();
@@ -73,11 +77,17 @@ export async function rawConsumeProduce(
       ]);
     });
     const now = performance.now();
-    firstCommit ??= now;
-    lastCommit = now;
-    messages += chunk.length;
-    transactions += 1;
-    if (messages >= o.inputRecords || now - firstCommit >= o.durationMs) stop();
+    consumed += chunk.length;
+    if (firstCommit === undefined) {
+      // The window opens as the first transaction commits; that one is not counted.
+      firstCommit = now;
+      windowTimer = setTimeout(stop, o.durationMs);
+    } else if (!finished && now - firstCommit <= o.durationMs) {
+      lastCommit = now;
+      messages += chunk.length;
+      transactions += 1;
+    }
+    if (consumed >= o.inputRecords) stop();
   };
 
   const safety = setTimeout(stop, o.durationMs + 60_000);
@@ -92,20 +102,26 @@ export async function rawConsumeProduce(
     await done;
   } finally {
     clearTimeout(safety);
+    clearTimeout(windowTimer);
     finished = true;
     await consumer.close().catch(() => undefined);
     await closeAll(producers);
   }
-  // The first transaction's own time is not in the window that starts at its commit.
-  const ms = firstCommit === undefined ? 0 : lastCommit - firstCommit;
-  const counted = Math.max(0, messages - o.messagesPerTransaction);
+  const inputExhausted = consumed >= o.inputRecords;
+  // The window is the duration, or up to the last commit when the input ran out first.
+  const ms =
+    firstCommit === undefined
+      ? 0
+      : inputExhausted
+        ? Math.max(0, lastCommit - firstCommit)
+        : o.durationMs;
   return {
     producers: o.producers,
     messagesPerTransaction: o.messagesPerTransaction,
     messages,
     transactions,
     ms: Math.round(ms),
-    msgsPerSec: perSecond(counted, ms),
-    inputExhausted: messages >= o.inputRecords,
+    msgsPerSec: perSecond(messages, ms),
+    inputExhausted,
   };
 }
