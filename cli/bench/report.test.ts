@@ -132,6 +132,9 @@ describe('the report table', () => {
     expect(text).toMatch(/transactions of 1 message, 6 producers +800 tx\/s/);
     expect(text).toMatch(/failed +consume→produce: broker went away/);
     expect(text).toContain('orders of 1 line');
+    expect(text).toMatch(
+      /Kafka adapter of the stack +confluent +KAFKA_CLIENT=confluent for every service/,
+    );
     expect(text).toMatch(/POST \/orders max throughput \(201s\) +100\.0 orders\/s/);
     expect(text).toMatch(/÷ raw tx\/s, 1-message transactions, 6 producers +0\.13 +confluent/);
     expect(text).toMatch(/latency p50 \/ p99 \(closed loop\) +12 ms \/ 46 ms/);

@@ -35,7 +35,7 @@ export function reportRows(results: BenchResults): Row[] {
     {
       figure: 'Kafka adapter of the stack',
       value: results.adapter,
-      detail: results.adapterChosenBy,
+      detail: `KAFKA_CLIENT=${results.adapter} for every service, ${results.adapterChosenBy}`,
     },
     {
       figure: 'machine',
