@@ -55,7 +55,8 @@ describe.each(adapters)('owned partitions on %s', (adapter) => {
 
   /** Copies entries to `output`; a value `boom` makes decide throw (a bug) until set aside. */
   function copier(output: string, batches: number[]): PartitionWork<Local> {
-    const entryValue = (e: Entry<Local>) => ('record' in e ? String(e.record.value) : e.local.value);
+    const entryValue = (e: Entry<Local>) =>
+      'record' in e ? String(e.record.value) : e.local.value;
     return {
       rebuild: async () => undefined,
       decide: async (entries) => {
@@ -76,7 +77,9 @@ describe.each(adapters)('owned partitions on %s', (adapter) => {
         };
       },
       poison: (entry) => ({
-        records: [{ topic: output, key: 'k', value: Buffer.from(`set-aside:${entryValue(entry)}`) }],
+        records: [
+          { topic: output, key: 'k', value: Buffer.from(`set-aside:${entryValue(entry)}`) },
+        ],
         committed: () => undefined,
         failed: () => undefined,
       }),
