@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runEntrypoint } from '../lib/entrypoint';
 import { ROLES, type Role } from '../lib/http/auth';
 import { REPO_ROOT } from '../lib/repo-root';
+import { registerBenchCommand } from './bench/command';
 
 // Each command's code (and kafkajs, pg, express, avsc behind it) is loaded when that command
 // runs, not when the CLI starts: `--help`, `--version` and `token` stay quick.
@@ -121,6 +122,8 @@ dlq
   .command('discard <id>')
   .description('give up on a dead letter for good')
   .action((id: string) => load.dlq().discardDeadLetter(id));
+
+registerBenchCommand(program);
 
 program
   .command('start')

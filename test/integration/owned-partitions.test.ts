@@ -55,17 +55,18 @@ describe.each(adapters)('owned partitions on %s', (adapter) => {
 
   /** Copies entries to `output`; a value `boom` makes decide throw (a bug) until set aside. */
   function copier(output: string, batches: number[]): PartitionWork<Local> {
-    const valueOf = (e: Entry<Local>) => ('record' in e ? String(e.record.value) : e.local.value);
+    const entryValue = (e: Entry<Local>) =>
+      'record' in e ? String(e.record.value) : e.local.value;
     return {
       rebuild: async () => undefined,
       decide: async (entries) => {
         batches.push(entries.length);
-        if (entries.some((e) => valueOf(e) === 'boom')) throw new Error('cannot copy boom');
+        if (entries.some((e) => entryValue(e) === 'boom')) throw new Error('cannot copy boom');
         return {
           records: entries.map((e) => ({
             topic: output,
             key: 'k',
-            value: Buffer.from(valueOf(e)),
+            value: Buffer.from(entryValue(e)),
           })),
           committed: () => {
             for (const e of entries) if ('local' in e) e.local.done();
@@ -76,7 +77,9 @@ describe.each(adapters)('owned partitions on %s', (adapter) => {
         };
       },
       poison: (entry) => ({
-        records: [{ topic: output, key: 'k', value: Buffer.from(`set-aside:${valueOf(entry)}`) }],
+        records: [
+          { topic: output, key: 'k', value: Buffer.from(`set-aside:${entryValue(entry)}`) },
+        ],
         committed: () => undefined,
         failed: () => undefined,
       }),

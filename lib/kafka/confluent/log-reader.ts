@@ -78,9 +78,11 @@ export class ConfluentLogReader implements LogReader {
       onProgress?.({ topic, partition, offset: next });
       if (range.until !== undefined && next >= range.until) open.delete(key);
     };
-    consumer.on('partition.eof', (eof: EofEvent) =>
-      progressed(eof.topic, eof.partition, BigInt(eof.offset)),
-    );
+    // An end-of-partition event can be emitted before the messages fetched with it reach the
+    // batch callback: applied at once it would close the range and drop them. It is applied
+    // after the batch it came with.
+    const ends: EofEvent[] = [];
+    consumer.on('partition.eof', (eof: EofEvent) => ends.push(eof));
     consumer.assign(
       ranges
         .filter((r) => open.has(keyOf(r.topic, r.partition)))
@@ -114,6 +116,7 @@ export class ConfluentLogReader implements LogReader {
         await onBatch({ topic: first.topic, partition: first.partition, records });
         progressed(first.topic, first.partition, (records.at(-1) as ConsumedRecord).offset + 1n);
       }
+      for (const eof of ends.splice(0)) progressed(eof.topic, eof.partition, BigInt(eof.offset));
       // Transaction markers and aborted records move the position without a message.
       for (const p of consumer.position()) {
         if (typeof p.offset === 'number' && p.offset >= 0)
