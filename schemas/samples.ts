@@ -60,7 +60,13 @@ export const sampleEvents: readonly (ProductEvent | OrderEvent)[] = [
     amount: eur(4448),
   },
   { type: 'OrderPaymentFailed', orderId: ORDER, customerId: CUSTOMER, reason: 'card declined' },
-  { type: 'OrderConfirmed', orderId: ORDER, customerId: CUSTOMER },
+  {
+    type: 'OrderConfirmed',
+    orderId: ORDER,
+    customerId: CUSTOMER,
+    paymentId: 'pay-1',
+    amount: { amount: 2598, currency: 'EUR' },
+  },
   {
     type: 'OrderShipped',
     orderId: ORDER,

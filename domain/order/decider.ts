@@ -207,15 +207,24 @@ function recordStockRejected(command: RecordStockRejected, state: OrderState): O
     const unknown = unknownLine(order, command.productId);
     if (unknown) return unknown;
     if (order.stockRejected.some((r) => r.productId === command.productId)) return accept();
+    // An order that cannot have its stock is cancelled at once: no payment is ever asked for.
     return (
       transitionProblem(order, ALLOWED_FROM.record, 'record stock rejected') ??
-      accept({
-        type: 'OrderStockRejected',
-        orderId: order.orderId,
-        customerId: order.customerId,
-        productId: command.productId,
-        reason: command.reason,
-      })
+      accept(
+        {
+          type: 'OrderStockRejected',
+          orderId: order.orderId,
+          customerId: order.customerId,
+          productId: command.productId,
+          reason: command.reason,
+        },
+        {
+          type: 'OrderCancelled',
+          orderId: order.orderId,
+          customerId: order.customerId,
+          reason: `out of stock: ${command.reason}`,
+        },
+      )
     );
   });
 }
@@ -256,6 +265,16 @@ function recordPaymentAuthorized(command: RecordPaymentAuthorized, state: OrderS
         `payment of ${formatMoney(command.amount)} does not match the order total of ${formatMoney(order.total)} (minor units)`,
       );
     }
+    // Stock reserved and now paid: the order is confirmed by its payment (one event).
+    if (order.status === 'pending' && missingStock(order).length === 0) {
+      return accept({
+        type: 'OrderConfirmed',
+        orderId: order.orderId,
+        customerId: order.customerId,
+        paymentId: command.paymentId,
+        amount: copyMoney(command.amount),
+      });
+    }
     return accept({
       type: 'OrderPaymentAuthorized',
       orderId: order.orderId,
@@ -266,19 +285,35 @@ function recordPaymentAuthorized(command: RecordPaymentAuthorized, state: OrderS
   });
 }
 
+/** The order's lines whose stock is not reserved yet. */
+function missingStock(order: Order): string[] {
+  return order.lines
+    .map((line) => line.productId)
+    .filter((productId) => !order.stockReserved.includes(productId));
+}
+
 function recordPaymentFailed(command: RecordPaymentFailed, state: OrderState): Outcome {
   if (!isText(command.reason)) return invalidOrder('reason must not be empty');
   return withOrder(
     command,
     state,
+    // A pending order whose payment failed is cancelled at once (its stock is then released).
     (order) =>
       transitionProblem(order, ALLOWED_FROM.record, 'record a payment failure') ??
-      accept({
-        type: 'OrderPaymentFailed',
-        orderId: order.orderId,
-        customerId: order.customerId,
-        reason: command.reason,
-      }),
+      accept(
+        {
+          type: 'OrderPaymentFailed',
+          orderId: order.orderId,
+          customerId: order.customerId,
+          reason: command.reason,
+        },
+        {
+          type: 'OrderCancelled',
+          orderId: order.orderId,
+          customerId: order.customerId,
+          reason: `payment failed: ${command.reason}`,
+        },
+      ),
   );
 }
 
@@ -286,9 +321,7 @@ function confirmOrder(command: ConfirmOrder, state: OrderState): Outcome {
   return withOrder(command, state, (order) => {
     const illegal = transitionProblem(order, ALLOWED_FROM.ConfirmOrder, 'confirm');
     if (illegal) return illegal;
-    const missing = order.lines
-      .map((line) => line.productId)
-      .filter((productId) => !order.stockReserved.includes(productId));
+    const missing = missingStock(order);
     const gaps = [
       ...(missing.length > 0 ? [`stock not reserved for ${missing.join(', ')}`] : []),
       ...(order.payment ? [] : ['no payment authorized']),
@@ -300,7 +333,13 @@ function confirmOrder(command: ConfirmOrder, state: OrderState): Outcome {
         `order ${order.orderId} is not ready: ${gaps.join('; ')}`,
       );
     }
-    return accept({ type: 'OrderConfirmed', orderId: order.orderId, customerId: order.customerId });
+    return accept({
+      type: 'OrderConfirmed',
+      orderId: order.orderId,
+      customerId: order.customerId,
+      paymentId: null,
+      amount: null,
+    });
   });
 }
 

@@ -57,10 +57,14 @@ export interface OrderPaymentFailed {
   reason: string;
 }
 
+/** Stock reserved and payment authorized. The payment is given when it confirmed the order
+ *  (absent on orders confirmed by a ConfirmOrder after an OrderPaymentAuthorized). */
 export interface OrderConfirmed {
   type: 'OrderConfirmed';
   orderId: string;
   customerId: string;
+  paymentId: string | null;
+  amount: Money | null;
 }
 
 export interface OrderShipped {

@@ -99,7 +99,14 @@ export function evolveOrder(state: OrderState, event: OrderEvent): OrderState {
     case 'OrderPaymentFailed':
       return { ...state, payment: null, paymentFailure: event.reason };
     case 'OrderConfirmed':
-      return { ...state, status: 'confirmed' };
+      return event.paymentId && event.amount
+        ? {
+            ...state,
+            status: 'confirmed',
+            payment: { paymentId: event.paymentId, amount: copyMoney(event.amount) },
+            paymentFailure: null,
+          }
+        : { ...state, status: 'confirmed' };
     case 'OrderShipped':
       return { ...state, status: 'shipped', trackingNumber: event.trackingNumber };
     case 'OrderDelivered':
