@@ -74,8 +74,9 @@ function checked(headers: Record<string, unknown>): Record<string, string> {
   return headers as Record<string, string>;
 }
 
+/** An optional header: absent when the value is undefined or empty. */
 const optional = <K extends string>(name: K, value: string | undefined) =>
-  (value === undefined ? {} : { [name]: value }) as { [P in K]?: string };
+  (value === undefined || value === '' ? {} : { [name]: value }) as { [P in K]?: string };
 
 /** Encoders/decoders over a given registry (tests build one from extra schema directories). */
 export function createCodec(registry: SchemaRegistry): Codec {

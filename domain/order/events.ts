@@ -63,8 +63,9 @@ export interface OrderConfirmed {
   type: 'OrderConfirmed';
   orderId: string;
   customerId: string;
-  paymentId: string | null;
-  amount: Money | null;
+  /** Null (or absent, in code written before v2) when no payment came with it. */
+  paymentId?: string | null;
+  amount?: Money | null;
 }
 
 export interface OrderShipped {

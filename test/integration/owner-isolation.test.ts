@@ -1,9 +1,5 @@
-import type { KafkaMessage } from 'kafkajs';
 import type { AggregateKind } from '../../command-api/processor/aggregate-kind';
-import { COMMAND_HEADERS } from '../../command-api/processor/command-headers';
 import { CommandProcessor } from '../../command-api/processor/command-processor';
-import { partitionOf } from '../../command-api/processor/partitioning';
-import { replayPartitions } from '../../command-api/processor/replay';
 import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
 import {
   type CreateProduct,
@@ -16,7 +12,7 @@ import {
   productDecider,
 } from '../../domain';
 import type { Config } from '../../lib/config';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import { encodeCommand } from '../../schemas/codec';
 import { isolatedConfig, readEvents } from '../support/command-api';
@@ -71,7 +67,7 @@ describe('a partition owner isolates a faulty command', () => {
       },
     } satisfies AggregateKind<ProductCommand, ProductEvent, ProductState>;
     processor = new CommandProcessor({
-      kafka: createKafka(config),
+      kafka: createKafkaClient(config),
       logger: silentLogger(),
       kinds: [kind as unknown as AggregateKind<Message, Message, unknown>],
       groupId: `${config.topics.prefix}.isolation-processor`,
@@ -97,12 +93,11 @@ describe('a partition owner isolates a faulty command', () => {
 
   const readReplies = async (): Promise<CommandReply[]> => {
     const replies: CommandReply[] = [];
-    await replayPartitions(
-      createKafka(config),
-      `${config.topics.prefix}.isolation-reader`,
+    await readToEnd(
+      createKafkaClient(config),
       [{ topic: topics.productReplies, partition: 0 }],
-      (_ref, message: KafkaMessage) => {
-        replies.push(decodeReply(message.value));
+      ({ records }) => {
+        for (const record of records) replies.push(decodeReply(record.value));
       },
     );
     return replies;
@@ -111,11 +106,9 @@ describe('a partition owner isolates a faulty command', () => {
   it('rejects the faulty commands alone; those before and after them in the batch are appended', async () => {
     const names = ['GOOD-1', 'THROW', 'GOOD-2', 'UNENCODABLE', 'HUGE', 'GOOD-3'];
     const ids = idsInPartitionZero(names.length);
-    const producer = createKafka(config).producer({ idempotent: true });
-    await producer.connect();
-    await producer.send({
-      topic: topics.productCommands,
-      messages: names.map((name, i) => {
+    const producer = createKafkaClient(config).producer();
+    await producer.send(
+      names.map((name, i) => {
         const productId = ids[i] as string;
         const command: CreateProduct = {
           type: 'CreateProduct',
@@ -132,16 +125,14 @@ describe('a partition owner isolates a faulty command', () => {
           correlationId: name,
           actor: 'admin:test',
           issuedAt: new Date().toISOString(),
+          requestHash: name,
+          // Awaited elsewhere: every outcome, accepted or not, gets a reply record.
+          replyRequired: true,
         });
-        return {
-          key: productId,
-          partition: 0,
-          value,
-          headers: { ...headers, [COMMAND_HEADERS.requestHash]: name },
-        };
+        return { topic: topics.productCommands, key: productId, partition: 0, value, headers };
       }),
-    });
-    await producer.disconnect();
+    );
+    await producer.close();
 
     const replies = await eventually(readReplies, (r) => r.length >= names.length, 60_000);
     const outcomes = Object.fromEntries(

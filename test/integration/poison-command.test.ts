@@ -1,10 +1,10 @@
 import { CommandBus } from '../../command-api/command-bus';
-import { partitionOf } from '../../command-api/processor/partitioning';
+import { partitionOf } from '../../lib/kafka/index';
 import type { CommandReply } from '../../command-api/processor/reply';
 import type { PlaceOrder } from '../../domain';
 import { MAX_MINOR_UNITS } from '../../domain/money';
 import type { Config } from '../../lib/config';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import {
   call,
@@ -32,12 +32,7 @@ describe('one command cannot stall its partition', () => {
     config = await isolatedConfig('poison', { COMMAND_TIMEOUT_MS: '15000' });
     topics = topicNames(config.topics);
     api = await startCommandApi(config);
-    bus = new CommandBus(
-      createKafka(config),
-      silentLogger(),
-      [topics.orderReplies],
-      `${config.topics.prefix}.poison-test`,
-    );
+    bus = new CommandBus(createKafkaClient(config), silentLogger(), [topics.orderReplies]);
     await bus.start();
   });
   afterAll(async () => {

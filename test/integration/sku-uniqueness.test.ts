@@ -1,4 +1,4 @@
-import { partitionOf } from '../../command-api/processor/partitioning';
+import { partitionOf } from '../../lib/kafka/index';
 import type { Config } from '../../lib/config';
 import { topicNames } from '../../lib/topics';
 import {

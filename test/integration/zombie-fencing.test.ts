@@ -1,10 +1,9 @@
-import type { KafkaMessage } from 'kafkajs';
 import { aggregateKinds } from '../../command-api/aggregates';
-import { PartitionOwner } from '../../command-api/processor/partition-owner';
-import { partitionOf } from '../../command-api/processor/partitioning';
+import { CommandOwner, type LocalCommand } from '../../command-api/processor/command-owner';
+import type { CommandReply } from '../../command-api/processor/reply';
 import type { ProductCommand } from '../../domain';
-import { createKafka } from '../../lib/kafka';
-import { encodeCommand } from '../../schemas/codec';
+import { createKafkaClient, type GroupConsumer, partitionOf } from '../../lib/kafka/index';
+import { PartitionLoop } from '../../lib/owned-partitions/partition-loop';
 import { isolatedConfig, readEvents } from '../support/command-api';
 import { silentLogger } from '../support/test-env';
 
@@ -18,72 +17,72 @@ describe('a fenced zombie owner', () => {
     const config = await isolatedConfig('zombie');
     const kind = aggregateKinds(config).find((k) => k.name === 'product');
     if (!kind) throw new Error('no product aggregate');
-    const options = {
-      kafka: createKafka(config),
-      logger: silentLogger(),
-      consumerGroupId: `${config.topics.prefix}.zombie-test`,
-      transactionalIdPrefix: `${config.topics.prefix}.owner`,
-      partitions: config.topics.partitions,
-      maxCommandsPerTransaction: 50,
-      maxRememberedCommands: 1000,
-    };
+    const kafka = createKafkaClient(config);
     const productId = 'zombie-product';
     const partition = partitionOf(productId, config.topics.partitions);
-    let offset = 0;
-    const message = (command: ProductCommand, commandId: string): KafkaMessage => {
-      const { value, headers } = encodeCommand(command, {
-        commandId,
-        correlationId: commandId,
-        actor: 'admin:test',
-        issuedAt: new Date().toISOString(),
-      });
-      return {
-        key: Buffer.from(productId),
-        value,
-        headers,
-        offset: String(offset++),
-        timestamp: '0',
-        attributes: 0,
-      };
-    };
-    const noop = async () => undefined;
-
-    const old = new PartitionOwner(kind, partition, options);
-    await old.start(noop);
-    await old.handle(
-      kind.topics.commands,
-      [
-        message(
+    // Only local commands go through these owners: no consumed offsets, so no consumer is used.
+    const noConsumer = {} as GroupConsumer;
+    const owner = () =>
+      new PartitionLoop(
+        {
+          topic: kind.topics.commands,
+          partition,
+          transactionalId: `${config.topics.prefix}.owner.product.${partition}`,
+        },
+        new CommandOwner({
+          kafka,
+          logger: silentLogger(),
+          kind,
+          partition,
+          partitions: config.topics.partitions,
+          maxRememberedCommands: 1000,
+        }),
+        { kafka, consumer: noConsumer, logger: silentLogger(), maxBatch: 50, maxQueued: 100 },
+      );
+    const send = (loop: PartitionLoop<LocalCommand>, command: ProductCommand, commandId: string) =>
+      new Promise<CommandReply>((resolve, reject) =>
+        loop.push([
           {
-            type: 'CreateProduct',
-            productId,
-            sku: productId, // a SKU in the product's partition, as the command API picks ids
-            name: 'Z',
-            description: '',
-            category: 'c',
-            price: { amount: 1, currency: 'EUR' },
-            initialStock: 1,
+            local: {
+              command,
+              context: { commandId, correlationId: commandId, actor: 'admin:test', requestHash: commandId },
+              answer: resolve,
+              fail: reject,
+              waiting: () => true,
+            },
           },
-          'create',
-        ),
-      ],
-      noop,
-    );
+        ]),
+      );
 
-    const successor = new PartitionOwner(kind, partition, options);
-    await successor.start(noop);
-    await expect(
-      old.handle(
-        kind.topics.commands,
-        [message({ type: 'RestockProduct', productId, quantity: 7 }, 'from-zombie')],
-        noop,
-      ),
-    ).rejects.toThrow();
-    await successor.handle(
-      kind.topics.commands,
-      [message({ type: 'RestockProduct', productId, quantity: 3 }, 'from-successor')],
-      noop,
+    const old = owner();
+    await old.whenReady();
+    const created = await send(
+      old,
+      {
+        type: 'CreateProduct',
+        productId,
+        sku: productId, // a SKU in the product's partition, as the command API picks ids
+        name: 'Z',
+        description: '',
+        category: 'c',
+        price: { amount: 1, currency: 'EUR' },
+        initialStock: 1,
+      },
+      'create',
     );
+    expect(created.outcome.status).toBe('accepted');
+
+    const successor = owner();
+    await successor.whenReady();
+    await expect(
+      send(old, { type: 'RestockProduct', productId, quantity: 7 }, 'from-zombie'),
+    ).rejects.toThrow(/fenced|moved/);
+    const restocked = await send(
+      successor,
+      { type: 'RestockProduct', productId, quantity: 3 },
+      'from-successor',
+    );
+    expect(restocked.outcome.status).toBe('accepted');
     await Promise.all([old.stop(), successor.stop()]);
 
     const events = (await readEvents(config, kind.topics.events)).filter(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Message as KafkaMessageOut } from 'kafkajs';
-import { partitionOf } from '../../command-api/processor/partitioning';
+import { partitionOf } from '../../lib/kafka/index';
 import {
   type Decider,
   type OrderCommand,
