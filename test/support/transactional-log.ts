@@ -124,3 +124,81 @@ export async function applyThrough(
   );
   await target.apply(topic, partition, events, through.toString());
 }
+
+/** The offsets of every record (transaction markers aside) in `topics`, per `topic#partition`. */
+async function offsetsRead(
+  config: Config,
+  topics: string[],
+  readUncommitted: boolean,
+): Promise<Map<string, bigint[]>> {
+  const kafka = createKafka(config);
+  const admin = kafka.admin();
+  await admin.connect();
+  const remaining = new Map<string, bigint>(); // last offset to reach, per topic#partition
+  try {
+    for (const topic of topics) {
+      for (const { partition, high, low } of await logEndOffsets(admin, topic)) {
+        if (BigInt(high) > BigInt(low)) remaining.set(`${topic}#${partition}`, BigInt(high) - 1n);
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const read = new Map<string, bigint[]>();
+  if (remaining.size === 0) return read;
+  const consumer = kafka.consumer({
+    groupId: `${config.topics.prefix}.test-offsets.${Date.now()}.${readUncommitted}`,
+    readUncommitted,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // Also fires for batches of nothing but markers and aborted records.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const key = `${payload.topic}#${payload.partition}`;
+        const last = remaining.get(key);
+        if (last !== undefined && BigInt(payload.lastOffset) >= last) {
+          remaining.delete(key);
+          if (remaining.size === 0) resolve();
+        }
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
+      Promise.all(topics.map((topic) => consumer.subscribe({ topic, fromBeginning: true })))
+        .then(() =>
+          consumer.run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              const key = `${batch.topic}#${batch.partition}`;
+              const last = remaining.get(key) ?? -1n;
+              const offsets = read.get(key) ?? [];
+              for (const m of batch.messages)
+                if (BigInt(m.offset) <= last) offsets.push(BigInt(m.offset));
+              read.set(key, offsets);
+            },
+          }),
+        )
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return read;
+}
+
+/**
+ * How many records of aborted transactions `topics` hold: records a read_uncommitted reader
+ * sees and a read_committed one does not, below a committed record of their partition (so
+ * decided, not a transaction still open).
+ */
+export async function abortedRecordCount(config: Config, topics: string[]): Promise<number> {
+  const all = await offsetsRead(config, topics, true);
+  const committed = await offsetsRead(config, topics, false);
+  let aborted = 0;
+  for (const [key, offsets] of all) {
+    const visible = new Set(committed.get(key) ?? []);
+    const lastVisible = [...visible].reduce((a, b) => (b > a ? b : a), -1n);
+    aborted += offsets.filter((o) => o < lastVisible && !visible.has(o)).length;
+  }
+  return aborted;
+}
