@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
 import { sendProblem } from '../../lib/http/problem';
+import { toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, type QueryContext } from './context';
 import { decodeProductCursor, encodeProductCursor, type ProductCursor } from './cursor';
 import { compareDecimal, compareText, mergePages } from './keyset';
@@ -38,7 +39,7 @@ function productPage(
     return `$${values.length}`;
   };
   const where = ['not discontinued'];
-  if (filter.category !== undefined) where.push(`category = ${param(filter.category)}`);
+  if (filter.category !== undefined) where.push(`category = ${param(toPgText(filter.category))}`);
   if (filter.minPrice !== undefined)
     where.push(`price_amount >= ${param(filter.minPrice)}::bigint`);
   if (filter.maxPrice !== undefined)
@@ -135,7 +136,7 @@ export function catalogueRoutes(ctx: QueryContext): Router {
         (
           await db.query<ProductRow>(
             `select ${PRODUCT_COLUMNS} from ${escapeIdentifier(schema)}.products where product_id = $1`,
-            [productId],
+            [toPgText(productId)],
           )
         ).rows[0],
     );
