@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
+import { lineText } from '../../lib/http/text';
 import { toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, type QueryContext } from './context';
 import { decodeProductCursor, encodeProductCursor, type ProductCursor } from './cursor';
@@ -12,7 +14,7 @@ import { PRODUCT_COLUMNS, type ProductRow, productJson } from './shapes';
 
 const productListQuery = z
   .strictObject({
-    category: z.string().min(1).max(100).optional(),
+    category: lineText(100).optional(),
     minPrice: priceParam.optional(),
     maxPrice: priceParam.optional(),
     cursor: cursorParam(decodeProductCursor).optional(),
@@ -77,6 +79,7 @@ const notFound = (productId: string) => ({
 /** The catalogue: products (Postgres), stock, categories and best sellers (Redis views). */
 export function catalogueRoutes(ctx: QueryContext): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const signedIn = anyRole(ctx.config);
 
   router.get('/products', signedIn, async (req, res) => {

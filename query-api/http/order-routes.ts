@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import { fromPgText, toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, ownCustomer, type QueryContext } from './context';
@@ -44,6 +45,7 @@ export function orderNotFound(res: Response, orderId: string): void {
  */
 export function orderRoutes(ctx: QueryContext): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const signedIn = anyRole(ctx.config);
 
   /**

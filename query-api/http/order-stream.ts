@@ -1,5 +1,6 @@
 import { type Response, Router } from 'express';
 import { escapeIdentifier } from 'pg';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import type { Logger } from '../../lib/logger';
 import { fromPgText, toPgText } from '../../lib/postgres-text';
@@ -106,6 +107,7 @@ function changed(shown: StatusEvent, next: StatusEvent): boolean {
  */
 export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const { pollMs, keepAliveMs, logger } = streams.options;
 
   router.get('/orders/:id/stream', anyRole(ctx.config), async (req, res) => {
