@@ -5,6 +5,7 @@ import { pingKafka } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { CommandBus } from './command-bus';
 import { commandStatusRoutes } from './http/command-status-routes';
+import { unencodableCommandHandler } from './http/dispatch';
 import { openApiDocument } from './http/openapi';
 import { orderRoutes } from './http/order-routes';
 import { productRoutes } from './http/product-routes';
@@ -33,5 +34,6 @@ export function createCommandApi(config: Config, logger: Logger, parts?: Command
     healthTimeoutMs: config.healthTimeoutMs,
     checks: [{ name: 'kafka', check: () => pingKafka(config, config.healthTimeoutMs) }],
     routes,
+    errorHandlers: [unencodableCommandHandler],
   });
 }

@@ -1,7 +1,8 @@
-import type { Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Message } from '../../domain/decider';
 import type { Config } from '../../lib/config';
 import { sendInvalidRequest } from '../../lib/http/validation';
+import { SchemaError } from '../../schemas/codec';
 import type { CommandBus } from '../command-bus';
 import { commandIdFor, newAggregateId, requestHash } from '../ids';
 import type { CommandReply } from '../processor/reply';
@@ -51,16 +52,50 @@ export function prepare(req: Request, res: Response, body: unknown): PreparedCom
   };
 }
 
+/**
+ * A command built from the request's values that its schema cannot carry (e.g. a number past
+ * what an Avro long holds): nothing was sent. Route schemas should refuse such values first;
+ * this keeps one they miss a 400 rather than a 500.
+ */
+export class UnencodableCommandError extends Error {
+  override name = 'UnencodableCommandError';
+  constructor(readonly schemaError: SchemaError) {
+    super(schemaError.message, { cause: schemaError });
+  }
+}
+
 /** Sends a command to its aggregate's owner and waits (bounded) for the outcome. */
-export function dispatch(
+export async function dispatch(
   d: Dispatcher,
   commandsTopic: string,
   aggregateId: string,
   command: Message,
   prepared: PreparedCommand,
 ): Promise<CommandReply | undefined> {
-  return d.bus.send(commandsTopic, aggregateId, command, prepared, d.config.commands.timeoutMs);
+  try {
+    return await d.bus.send(
+      commandsTopic,
+      aggregateId,
+      command,
+      prepared,
+      d.config.commands.timeoutMs,
+    );
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UnencodableCommandError(err);
+    throw err;
+  }
 }
+
+/** 400 naming the field of an UnencodableCommandError; other errors go on. */
+export const unencodableCommandHandler: ErrorRequestHandler = (err, _req, res, next) => {
+  if (!(err instanceof UnencodableCommandError) || res.headersSent) return next(err);
+  sendInvalidRequest(res, [
+    {
+      field: err.schemaError.field ?? '(body)',
+      message: `is beyond what a ${err.schemaError.typeName ?? 'command'} command can hold`,
+    },
+  ]);
+};
 
 export interface CommandRequest<C extends Message> {
   commandsTopic: string;
