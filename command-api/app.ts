@@ -8,6 +8,7 @@ import type { CommandBus } from './command-bus';
 import type { CommandRouter } from './command-router';
 import type { AggregateKind } from './processor/aggregate-kind';
 import { commandStatusRoutes } from './http/command-status-routes';
+import { unencodableCommandHandler } from './http/dispatch';
 import { openApiDocument } from './http/openapi';
 import { orderRoutes } from './http/order-routes';
 import { productRoutes } from './http/product-routes';
@@ -50,5 +51,6 @@ export function createCommandApi(config: Config, logger: Logger, parts?: Command
       },
     ],
     routes,
+    errorHandlers: [unencodableCommandHandler],
   });
 }

@@ -2,6 +2,7 @@ import express, { type Express, Router } from 'express';
 import { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { DependencyCheck } from '../lib/http/health';
+import { refuseControlCharacters } from '../lib/http/input-guard';
 import { notFound, problemErrorHandler } from '../lib/http/problem';
 import type { Logger } from '../lib/logger';
 import { createShardPools, databaseOf } from '../lib/postgres';
@@ -148,6 +149,8 @@ export function createQueryApi(
   // As lib/http/app.ts, with a health check that tells required from optional dependencies.
   const app = express();
   app.disable('x-powered-by');
+  // Reads take no body; their headers and query strings pass the shared gate.
+  app.use(refuseControlCharacters);
   app.use(queryHealthRouter(required, optional, config.healthTimeoutMs));
   app.use(routes);
   app.use(notFound);

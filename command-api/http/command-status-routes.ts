@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { Config } from '../../lib/config';
 import { requireRole } from '../../lib/http/auth';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import type { CommandBus } from '../command-bus';
 import { actorOf } from './dispatch';
@@ -9,6 +10,7 @@ import { sendOutcome, sendPending } from './outcome';
 /** `GET /commands/{id}`: the outcome of an earlier command (its sender, or staff, may ask). */
 export function commandStatusRoutes(config: Config, bus: CommandBus): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   router.get(
     '/commands/:id',
     requireRole(config.jwt, 'customer', 'admin', 'service'),

@@ -1,7 +1,8 @@
-import type { Request, Response } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Message } from '../../domain/decider';
 import type { Config } from '../../lib/config';
 import { sendInvalidRequest } from '../../lib/http/validation';
+import { SchemaError } from '../../schemas/codec';
 import type { CommandBus } from '../command-bus';
 import { type CommandRouter, OverloadedError } from '../command-router';
 import { commandIdFor, newAggregateId, requestHash } from '../ids';
@@ -56,8 +57,20 @@ export function prepare(req: Request, res: Response, body: unknown): PreparedCom
   };
 }
 
+/**
+ * A command built from the request's values that its schema cannot carry (e.g. a number past
+ * what an Avro long holds): nothing was sent. Route schemas should refuse such values first;
+ * this keeps one they miss a 400 rather than a 500.
+ */
+export class UnencodableCommandError extends Error {
+  override name = 'UnencodableCommandError';
+  constructor(readonly schemaError: SchemaError) {
+    super(schemaError.message, { cause: schemaError });
+  }
+}
+
 /** Sends a command to its aggregate's owner and waits (bounded) for the outcome. */
-export function dispatch(
+export async function dispatch(
   d: Dispatcher,
   commandsTopic: string,
   aggregateId: string,
@@ -66,15 +79,21 @@ export function dispatch(
 ): Promise<CommandReply | undefined> {
   const kind = d.kinds.get(commandsTopic);
   if (!kind) throw new Error(`no aggregate kind for ${commandsTopic}`);
-  return d.router.send(kind, aggregateId, command, prepared, d.config.commands.timeoutMs);
+  try {
+    return await d.router.send(kind, aggregateId, command, prepared, d.config.commands.timeoutMs);
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UnencodableCommandError(err);
+    throw err;
+  }
 }
 
 /**
  * Answers a command that could not be sent: 503 with Retry-After — the process is overloaded,
  * or its owner and the commands topic are out of reach. Never a 500: retrying with the same
- * Idempotency-Key is safe.
+ * Idempotency-Key is safe. (An unencodable command goes on to its 400 handler.)
  */
 export function sendNotSent(res: Response, err: unknown): void {
+  if (err instanceof UnencodableCommandError) throw err;
   if (err instanceof OverloadedError) {
     return sendUnavailable(res, err.retryAfterSeconds, 'too many commands in flight; try again');
   }
@@ -84,6 +103,17 @@ export function sendNotSent(res: Response, err: unknown): void {
     `the command could not reach its owner (${err instanceof Error ? err.message : String(err)}); try again with the same Idempotency-Key`,
   );
 }
+
+/** 400 naming the field of an UnencodableCommandError; other errors go on. */
+export const unencodableCommandHandler: ErrorRequestHandler = (err, _req, res, next) => {
+  if (!(err instanceof UnencodableCommandError) || res.headersSent) return next(err);
+  sendInvalidRequest(res, [
+    {
+      field: err.schemaError.field ?? '(body)',
+      message: `is beyond what a ${err.schemaError.typeName ?? 'command'} command can hold`,
+    },
+  ]);
+};
 
 export interface CommandRequest<C extends Message> {
   commandsTopic: string;

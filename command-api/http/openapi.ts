@@ -24,6 +24,7 @@ const outcomes = (success: '200' | '201') => ({
   '404': problem,
   '409': problem,
   '413': problem,
+  '415': { ...problem, description: 'A body that is not JSON' },
   '422': problem,
 });
 

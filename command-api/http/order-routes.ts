@@ -1,6 +1,7 @@
 import { type Request, Router } from 'express';
 import { type OrderCommand, orderTotal } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
@@ -11,6 +12,7 @@ import { placeOrderBody, reasonBody, shipBody } from './request-schemas';
 /** Order commands: customers place and cancel (or return) their own orders; admins ship and deliver. */
 export function orderRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const customer = requireRole(d.config.jwt, 'customer');
   const customerOrStaff = requireRole(d.config.jwt, 'customer', 'admin', 'service');
   const staff = requireRole(d.config.jwt, 'admin', 'service');

@@ -1,6 +1,7 @@
 import { type Request, Router } from 'express';
 import type { ProductCommand } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
@@ -27,6 +28,7 @@ import {
 /** Catalogue and stock commands: admins manage products; services (the saga) reserve stock. */
 export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id', 'orderId');
   const admin = requireRole(d.config.jwt, 'admin');
   const service = requireRole(d.config.jwt, 'service', 'admin');
   const topic = topicNames(d.config.topics).productCommands;

@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { MAX_MINOR_UNITS } from '../../domain/money';
+import { freeText, headerToken, identifier, lineText } from '../../lib/http/text';
 
-/** Request bodies of the command API; unknown fields are refused so typos do not pass silently. */
+/**
+ * Request bodies of the command API; unknown fields are refused so typos do not pass silently.
+ * Text refuses NUL and control characters (lib/http/text.ts); only descriptions and reasons
+ * may span lines.
+ */
 
-const id = z.string().min(1).max(200);
-const text = (max: number) => z.string().trim().min(1).max(max);
+const id = identifier(200);
+const text = lineText;
 const quantity = z
   .number()
   .int('expected a whole number')
@@ -23,7 +28,7 @@ export const moneySchema = z.strictObject({
 export const createProductBody = z.strictObject({
   sku: text(64),
   name: text(200),
-  description: z.string().max(5000).default(''),
+  description: freeText(5000).default(''),
   category: text(100),
   price: moneySchema,
   initialStock: z.number().int().min(0).max(1_000_000_000).default(0),
@@ -32,7 +37,7 @@ export const createProductBody = z.strictObject({
 export const updateProductBody = z
   .strictObject({
     name: text(200).optional(),
-    description: z.string().max(5000).optional(),
+    description: freeText(5000).optional(),
     category: text(100).optional(),
     price: moneySchema.optional(),
   })
@@ -56,14 +61,8 @@ export const placeOrderBody = z.strictObject({
     ),
 });
 
-export const reasonBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
+export const reasonBody = z.strictObject({ reason: freeText(500, { nonEmpty: true }).optional() });
 
-export const shipBody = z.strictObject({
-  trackingNumber: z.string().trim().min(1).max(100).optional(),
-});
+export const shipBody = z.strictObject({ trackingNumber: text(100).optional() });
 
-export const idempotencyKeyHeader = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[\x21-\x7e]+$/, 'expected printable ASCII without spaces');
+export const idempotencyKeyHeader = headerToken(200);

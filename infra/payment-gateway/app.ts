@@ -3,6 +3,7 @@ import { type Express, type Response, Router } from 'express';
 import { z } from 'zod';
 import { createHttpApp } from '../../lib/http/app';
 import { sendProblem } from '../../lib/http/problem';
+import { identifier } from '../../lib/http/text';
 import { parseBody, parseInput } from '../../lib/http/validation';
 import type { Logger } from '../../lib/logger';
 import { applyPatch, type Behaviour, type BehaviourPatch, behaviourPatchSchema } from './behaviour';
@@ -29,8 +30,8 @@ export interface PaymentGateway {
 
 const PROBLEM = 'urn:orderstream:problem:payment-gateway';
 
-const idempotencyKey = z.string().min(1).max(255);
-const id = z.string().min(1).max(200);
+const idempotencyKey = identifier(255);
+const id = identifier(200);
 
 const authorizeSchema = z.strictObject({
   idempotencyKey,

@@ -1,6 +1,7 @@
-import express, { type Express, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
 import type { Logger } from '../logger';
 import { type DependencyCheck, healthRouter } from './health';
+import { JSON_BODY_TYPES, refuseControlCharacters, requireJsonBody } from './input-guard';
 import { notFound, problemErrorHandler } from './problem';
 
 export interface HttpAppOptions {
@@ -9,16 +10,24 @@ export interface HttpAppOptions {
   healthTimeoutMs: number;
   bodyLimit: string;
   routes?: Router;
+  /** Error handlers of the service, before the last one (problem+json, 500 for the rest). */
+  errorHandlers?: ErrorRequestHandler[];
 }
 
-/** The express app every HTTP service shares: JSON bodies, health, problem+json errors. */
+/**
+ * The express app every HTTP service shares: JSON bodies (anything else 415), input free of
+ * control characters (lib/http/input-guard.ts), health, problem+json errors.
+ */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: options.bodyLimit }));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: options.bodyLimit, type: JSON_BODY_TYPES }));
+  app.use(refuseControlCharacters);
   app.use(healthRouter(options.checks, options.healthTimeoutMs));
   if (options.routes) app.use(options.routes);
   app.use(notFound);
+  for (const handler of options.errorHandlers ?? []) app.use(handler);
   app.use(problemErrorHandler((err) => options.logger.error({ err }, 'request failed')));
   return app;
 }

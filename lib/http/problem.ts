@@ -43,6 +43,8 @@ export function problemErrorHandler(onFault: (err: unknown) => void): ErrorReque
     const titles: Record<string, string> = {
       'entity.too.large': 'Payload Too Large',
       'entity.parse.failed': 'Malformed JSON',
+      'charset.unsupported': 'Unsupported Media Type',
+      'encoding.unsupported': 'Unsupported Media Type',
     };
     sendProblem(res, {
       title: titles[err.type ?? ''] ?? (status >= 500 ? 'Internal Server Error' : 'Bad Request'),

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '../logger';
 
@@ -16,6 +16,7 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
     // a request on a socket the server has just closed (a reset instead of an answer).
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
+    server.on('clientError', answerUnparsable);
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address() as AddressInfo;
@@ -31,6 +32,44 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
       });
     });
   });
+}
+
+/** Where the HTTP parser found what it refuses, as a problem's `errors[].field`. */
+const PARSE_FAULT_FIELDS: Record<string, string> = {
+  HPE_INVALID_HEADER_TOKEN: '(headers)',
+  HPE_INVALID_URL: '(path)',
+};
+
+/**
+ * A request Node's HTTP parser refuses (a header or the request line holding NUL or another
+ * control character, headers too large, …) never reaches express: answer it as problem+json,
+ * like every other bad input, instead of Node's bare 400.
+ */
+function answerUnparsable(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, title] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : [400, 'Bad Request'];
+  const reason = err.message.replace(/^Parse Error: /, '');
+  const body = JSON.stringify({
+    type: status === 400 ? 'urn:orderstream:problem:invalid-request' : 'about:blank',
+    title,
+    status,
+    detail: `the request is not valid HTTP: ${reason}`,
+    ...(status === 400 && {
+      errors: [{ field: PARSE_FAULT_FIELDS[err.code ?? ''] ?? '(request)', message: reason }],
+    }),
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Stops the service on SIGINT/SIGTERM: stop accepting, release resources, exit 0. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { escapeIdentifier } from 'pg';
+import { toPgJson, toPgText } from '../../lib/postgres-text';
 import type { ProjectedEvent } from '../runtime/projection';
 import { schemaFor } from './generations';
 
@@ -7,6 +8,8 @@ import { schemaFor } from './generations';
  * How each event changes the read model (projectors/README.md, "How events change rows"),
  * as one parameterised statement per event. Every statement is guarded by the aggregate
  * version (`version < $v`), so an event never lands twice even if the log held it twice.
+ * Text is stored as lib/postgres-text.ts encodes it: an event holding NUL is stored, not set
+ * aside, so the read model never disagrees with the log for an event's content.
  */
 
 /** An event this model cannot take (bad fields, unknown type, missing row): never retry it. */
@@ -111,9 +114,15 @@ function occurredAt(event: ProjectedEvent): string {
 
 /** Event data as JSON for `order_history.data`; bigints (never expected) as decimal strings. */
 function dataJson(data: Data): string {
-  return JSON.stringify(data, (_key, value: unknown) =>
+  return JSON.stringify(toPgJson(data), (_key, value: unknown) =>
     typeof value === 'bigint' ? value.toString() : value,
   );
+}
+
+/** A statement parameter as Postgres can hold it: text (in arrays too) encoded. */
+function pgParam(value: unknown): unknown {
+  if (typeof value === 'string') return toPgText(value);
+  return Array.isArray(value) ? value.map(pgParam) : value;
 }
 
 // ---- statements ----
@@ -145,7 +154,7 @@ export class ReadModelStatements {
       name = `read_model_${createHash('sha1').update(planned.text).digest('hex').slice(0, 20)}`;
       this.names.set(planned.text, name);
     }
-    return { ...planned, name };
+    return { ...planned, values: planned.values.map(pgParam), name };
   }
 
   private statementFor(event: ProjectedEvent): Statement {

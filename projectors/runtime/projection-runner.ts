@@ -19,17 +19,34 @@ export type Positions = Map<string, bigint>;
 const keyOf = (topic: string, partition: number) => `${topic}#${partition}`;
 
 /**
+ * The offset a batch's fetch asked for: kafkajs keeps it on the batch without declaring it in
+ * its types. Without it, the first record the fetch returned (aborted records and transaction
+ * markers included) stands in: no record sits between the two in a log that is never compacted.
+ */
+function fetchStart(batch: Batch): bigint {
+  const fetched: unknown = Reflect.get(batch, 'fetchedOffset');
+  if (typeof fetched === 'string' && /^\d+$/.test(fetched)) return BigInt(fetched);
+  if (typeof fetched === 'number' && Number.isSafeInteger(fetched)) return BigInt(fetched);
+  return BigInt(batch.firstOffset() ?? batch.lastOffset());
+}
+
+/**
  * Feeds a ProjectionTarget from its consumer group (DESIGN §5): each assigned partition is
  * sought to the target's lowest checkpoint + 1 rather than the group's committed offset, and
- * a batch that does not start where the target expects is refetched from there — so no event
- * is skipped even if group offsets and the target disagree. Poison events go to the
- * projector dead-letter topic and the partition goes on.
+ * a fetch that started past where the target expects is read again from there — so no event
+ * is skipped even if group offsets and the target disagree. A fetch that started at or before
+ * it has seen every record in between: those missing from the batch are aborted records and
+ * transaction markers, invisible to read_committed, and are passed over (the checkpoint moves
+ * past them), never read again. Poison events go to the projector dead-letter topic and the
+ * partition goes on.
  */
 export class ProjectionRunner {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   /** Next offset the target needs, per topic#partition. */
   private readonly next: Positions = new Map();
+  /** Per topic#partition, the checkpoint move past invisible records still under way. */
+  private readonly passing = new Map<string, Promise<void>>();
 
   constructor(private readonly options: RunnerOptions) {
     this.consumer = options.kafka.consumer({
@@ -55,6 +72,19 @@ export class ProjectionRunner {
       void this.seekToCheckpoints(payload.memberAssignment).catch((err: unknown) =>
         this.options.logger.error({ err }, 'could not seek to checkpoints'),
       );
+    });
+    // kafkajs resolves a batch of nothing but aborted records and markers itself, without
+    // calling eachBatch: only this event tells the target's checkpoint to pass them.
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      // (firstOffset is null when the fetch returned only records before the offset it asked for.)
+      if (payload.batchSize === 0 && typeof payload.firstOffset === 'string') {
+        this.passInvisible(
+          payload.topic,
+          payload.partition,
+          payload.firstOffset,
+          payload.lastOffset,
+        );
+      }
     });
     for (const topic of this.options.topics)
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -90,34 +120,60 @@ export class ProjectionRunner {
     return offset;
   }
 
+  /**
+   * A fetch from `first` (at or before the expected offset) to `last` that held no event: it
+   * was all aborted records and transaction markers, so the target's checkpoint moves past it.
+   * A fetch that started past the expected offset proves nothing; the next batch reads the gap.
+   */
+  private passInvisible(topic: string, partition: number, first: string, last: string): void {
+    const key = keyOf(topic, partition);
+    const expected = this.next.get(key);
+    if (expected === undefined || BigInt(first) > expected || BigInt(last) < expected) return;
+    this.next.set(key, BigInt(last) + 1n);
+    const previous = this.passing.get(key) ?? Promise.resolve();
+    const move = previous
+      .then(() => this.options.target.apply(topic, partition, [], last))
+      .catch((err: unknown) =>
+        // The next batch of the partition moves the checkpoint past these offsets anyway.
+        this.options.logger.warn(
+          { err, projection: this.options.target.name, topic, partition, offset: last },
+          'could not move the checkpoint past a transaction marker',
+        ),
+      );
+    this.passing.set(key, move);
+  }
+
   private async handleBatch(
     batch: Batch,
     resolveOffset: (offset: string) => void,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const { topic, partition } = batch;
+    await this.passing.get(keyOf(topic, partition)); // one apply at a time per partition
     const expected = await this.expectedOffset(topic, partition);
-    const first = batch.messages[0];
-    if (first && BigInt(first.offset) > expected) {
+    if (fetchStart(batch) > expected) {
       // The fetch started past what the target has applied: read the gap first.
       this.consumer.seek({ topic, partition, offset: String(expected) });
       return;
     }
+    // The batch's last offset also counts aborted records and markers after its last message.
+    const batchLast = batch.lastOffset();
+    if (BigInt(batchLast) < expected) {
+      resolveOffset(batchLast); // all applied before: move on
+      return;
+    }
     const fresh = batch.messages.filter((m) => BigInt(m.offset) >= expected);
-    const lastInBatch = batch.messages.at(-1);
-    if (fresh.length === 0 && lastInBatch) {
-      resolveOffset(lastInBatch.offset); // all applied before: move on
+    if (fresh.length === 0) {
+      // Only invisible records from the expected offset on: the checkpoint passes them.
+      await this.applyChunk(topic, partition, [], batchLast);
+      this.next.set(keyOf(topic, partition), BigInt(batchLast) + 1n);
+      resolveOffset(batchLast);
       return;
     }
     for (let i = 0; i < fresh.length; i += this.options.batchSize) {
       const chunk = fresh.slice(i, i + this.options.batchSize);
-      const lastMessage = (chunk.at(-1) as KafkaMessage).offset;
-      // The batch's last offset also counts transaction markers after its last message.
       const final = i + this.options.batchSize >= fresh.length;
-      const last =
-        final && BigInt(batch.lastOffset()) > BigInt(lastMessage)
-          ? batch.lastOffset()
-          : lastMessage;
+      const last = final ? batchLast : (chunk.at(-1) as KafkaMessage).offset;
       await this.applyChunk(topic, partition, chunk, last);
       this.next.set(keyOf(topic, partition), BigInt(last) + 1n);
       resolveOffset(last);

@@ -17,6 +17,9 @@
  * apply is malformed: then nothing at all was written (every event is checked before the
  * first write, because Redis keeps the writes a failing script made before its error).
  *
+ * Text is stored as the event has it (Redis strings hold any byte, NUL included); only ids must
+ * be non-empty, since keys are made of them: an event is never set aside for its text.
+ *
  * Offsets may exceed 2^53, so they are compared as decimal strings (length, then digits), never
  * as Lua numbers. Integers are written with `%d` (Lua's tostring rounds to 14 digits).
  */
@@ -74,9 +77,9 @@ end
 local function nonneg(v) return int(v, 0) end
 
 local PRODUCT_DATA = {
-  ProductCreated = { {'productId', id}, {'sku', id}, {'name', id}, {'description', str},
-    {'category', id}, {'price', money}, {'initialStock', nonneg} },
-  ProductDetailsUpdated = { {'productId', id}, {'name', id}, {'description', str}, {'category', id} },
+  ProductCreated = { {'productId', id}, {'sku', str}, {'name', str}, {'description', str},
+    {'category', str}, {'price', money}, {'initialStock', nonneg} },
+  ProductDetailsUpdated = { {'productId', id}, {'name', str}, {'description', str}, {'category', str} },
   ProductPriceChanged = { {'productId', id}, {'price', money} },
   ProductRestocked = { {'productId', id}, {'available', nonneg} },
   StockReserved = { {'productId', id}, {'available', nonneg} },

@@ -1,7 +1,10 @@
 import { Router } from 'express';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
+import { lineText } from '../../lib/http/text';
+import { toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, type QueryContext } from './context';
 import { decodeProductCursor, encodeProductCursor, type ProductCursor } from './cursor';
 import { compareDecimal, compareText, mergePages } from './keyset';
@@ -11,7 +14,7 @@ import { PRODUCT_COLUMNS, type ProductRow, productJson } from './shapes';
 
 const productListQuery = z
   .strictObject({
-    category: z.string().min(1).max(100).optional(),
+    category: lineText(100).optional(),
     minPrice: priceParam.optional(),
     maxPrice: priceParam.optional(),
     cursor: cursorParam(decodeProductCursor).optional(),
@@ -38,7 +41,7 @@ function productPage(
     return `$${values.length}`;
   };
   const where = ['not discontinued'];
-  if (filter.category !== undefined) where.push(`category = ${param(filter.category)}`);
+  if (filter.category !== undefined) where.push(`category = ${param(toPgText(filter.category))}`);
   if (filter.minPrice !== undefined)
     where.push(`price_amount >= ${param(filter.minPrice)}::bigint`);
   if (filter.maxPrice !== undefined)
@@ -76,6 +79,7 @@ const notFound = (productId: string) => ({
 /** The catalogue: products (Postgres), stock, categories and best sellers (Redis views). */
 export function catalogueRoutes(ctx: QueryContext): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const signedIn = anyRole(ctx.config);
 
   router.get('/products', signedIn, async (req, res) => {
@@ -135,7 +139,7 @@ export function catalogueRoutes(ctx: QueryContext): Router {
         (
           await db.query<ProductRow>(
             `select ${PRODUCT_COLUMNS} from ${escapeIdentifier(schema)}.products where product_id = $1`,
-            [productId],
+            [toPgText(productId)],
           )
         ).rows[0],
     );

@@ -18,10 +18,17 @@ export interface OrderCursor {
   orderId: string;
 }
 
+/** An id as the read model stores it (lib/postgres-text.ts): never a NUL. */
+const storedId = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((id) => !id.includes('\u0000'));
+
 const productCursorSchema = z.strictObject({
   k: z.literal('products'),
   p: z.string().regex(/^\d{1,16}$/),
-  i: z.string().min(1).max(1000),
+  i: storedId,
 });
 
 const MICROSECOND_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -32,7 +39,7 @@ const orderCursorSchema = z.strictObject({
     .string()
     .regex(MICROSECOND_UTC)
     .refine((t) => !Number.isNaN(Date.parse(`${t.slice(0, 23)}Z`))),
-  i: z.string().min(1).max(1000),
+  i: storedId,
 });
 
 function encode(value: object): string {

@@ -1,7 +1,9 @@
 import { type Request, type Response, Router } from 'express';
 import { escapeIdentifier } from 'pg';
 import { z } from 'zod';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
+import { fromPgText, toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, ownCustomer, type QueryContext } from './context';
 import { decodeOrderCursor, encodeOrderCursor } from './cursor';
 import { cursorParam, limitParam, parseQuery } from './query-params';
@@ -43,6 +45,7 @@ export function orderNotFound(res: Response, orderId: string): void {
  */
 export function orderRoutes(ctx: QueryContext): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const signedIn = anyRole(ctx.config);
 
   /**
@@ -60,12 +63,13 @@ export function orderRoutes(ctx: QueryContext): Router {
     const { results, from } = await ctx.shards.read(
       allShards(ctx.ring),
       consistency.positions,
-      async (db, schema) => (await db.query<R>(select(escapeIdentifier(schema)), [orderId])).rows,
+      async (db, schema) =>
+        (await db.query<R>(select(escapeIdentifier(schema)), [toPgText(orderId)])).rows,
     );
     res.setHeader(READ_FROM_HEADER, from);
     const rows = results.find((r) => r.length > 0);
     const owner = ownCustomer(req);
-    if (!rows?.[0] || (owner !== undefined && rows[0].customer_id !== owner)) {
+    if (!rows?.[0] || (owner !== undefined && fromPgText(rows[0].customer_id) !== owner)) {
       orderNotFound(res, orderId);
       return undefined;
     }
@@ -116,7 +120,7 @@ export function orderRoutes(ctx: QueryContext): Router {
       [ctx.ring.shardFor(customerId)],
       consistency.positions,
       async (db, schema) => {
-        const values: unknown[] = [customerId];
+        const values: unknown[] = [toPgText(customerId)];
         const param = (value: unknown) => {
           values.push(value);
           return `$${values.length}`;

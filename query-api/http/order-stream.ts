@@ -1,7 +1,9 @@
 import { type Response, Router } from 'express';
 import { escapeIdentifier } from 'pg';
+import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import type { Logger } from '../../lib/logger';
+import { fromPgText, toPgText } from '../../lib/postgres-text';
 import type { Queryable } from '../../projectors/read-model/generations';
 import { allShards, anyRole, ownCustomer, type QueryContext } from './context';
 import { orderNotFound } from './order-routes';
@@ -64,7 +66,7 @@ async function readStatus(
   const s = escapeIdentifier(schema);
   const { rows } = await db.query<OrderStatusRow>(
     `select ${orderStatusColumns(s)} from ${s}.orders o where o.order_id = $1`,
-    [orderId],
+    [toPgText(orderId)],
   );
   return rows[0];
 }
@@ -105,6 +107,7 @@ function changed(shown: StatusEvent, next: StatusEvent): boolean {
  */
 export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Router {
   const router = Router();
+  refuseControlCharactersInParams(router, 'id');
   const { pollMs, keepAliveMs, logger } = streams.options;
 
   router.get('/orders/:id/stream', anyRole(ctx.config), async (req, res) => {
@@ -122,7 +125,7 @@ export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Rou
     );
     const first = results.find((row) => row !== undefined);
     const owner = ownCustomer(req);
-    if (!first || (owner !== undefined && first.customer_id !== owner)) {
+    if (!first || (owner !== undefined && fromPgText(first.customer_id) !== owner)) {
       return orderNotFound(res, orderId);
     }
     if (gone) return;
@@ -145,7 +148,7 @@ export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Rou
     res.setHeader(READ_FROM_HEADER, from);
     res.flushHeaders();
 
-    const shard = ctx.ring.shardFor(first.customer_id);
+    const shard = ctx.ring.shardFor(fromPgText(first.customer_id));
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);

@@ -30,6 +30,11 @@ describe('keyset cursors', () => {
       Buffer.from('{"k":"products","p":"-1","i":"x"}').toString('base64url'),
       Buffer.from('{"k":"products","p":"1","i":""}').toString('base64url'),
       Buffer.from('{"k":"orders","t":"2025-13-45T10:00:00.000000Z","i":"x"}').toString('base64url'),
+      // No stored id holds NUL (lib/postgres-text.ts): a crafted one never reaches Postgres.
+      Buffer.from('{"k":"products","p":"1","i":"a\\u0000b"}').toString('base64url'),
+      Buffer.from('{"k":"orders","t":"2025-03-01T10:00:00.000000Z","i":"a\\u0000b"}').toString(
+        'base64url',
+      ),
     ]) {
       expect(decodeProductCursor(bad)).toBeUndefined();
       expect(decodeOrderCursor(bad)).toBeUndefined();

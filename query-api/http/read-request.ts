@@ -68,9 +68,29 @@ function isUnavailable(err: unknown): boolean {
 }
 
 /**
+ * Postgres errors a request's own values cause (text it cannot hold, a value it cannot convert).
+ * Input is validated before any query, so these mean a gap in that validation: still the
+ * request's fault, never a 500.
+ */
+const INPUT_VALUE_CODES = new Set([
+  '22001', // string_data_right_truncation
+  '22003', // numeric_value_out_of_range
+  '22007', // invalid_datetime_format
+  '22008', // datetime_field_overflow
+  '22021', // character_not_in_repertoire (e.g. NUL in text)
+  '22P02', // invalid_text_representation
+  '22P05', // untranslatable_character
+]);
+
+function isInputValueError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && INPUT_VALUE_CODES.has(code);
+}
+
+/**
  * Turns the read side's "try again shortly" failures into 503 problems with `Retry-After: 1`:
- * a consistency wait that ran out, or a store that does not answer. Anything else goes on to
- * the 500 handler.
+ * a consistency wait that ran out, or a store that does not answer; and a value of the request
+ * the read model cannot take into a 400. Anything else goes on to the 500 handler.
  */
 export function readErrorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -84,6 +104,16 @@ export function readErrorHandler(logger: Logger): ErrorRequestHandler {
         detail: `${err.message}; retry shortly with the same ${CONSISTENCY_HEADER}`,
         instance: req.originalUrl,
       });
+      return;
+    }
+    if (isInputValueError(err)) {
+      logger.warn(
+        { err, url: req.originalUrl },
+        'a request value passed validation but not Postgres',
+      );
+      sendInvalidRequest(res, [
+        { field: '(request)', message: 'holds a value the read model cannot take' },
+      ]);
       return;
     }
     if (isUnavailable(err)) {

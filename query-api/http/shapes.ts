@@ -1,6 +1,13 @@
+import {
+  fromPgJson,
+  fromPgText as text,
+  fromPgTextOrNull as textOrNull,
+} from '../../lib/postgres-text';
+
 /**
  * Read-model rows (projectors/README.md) and the camelCase JSON the query API answers with.
- * Money is `{ amount, currency }` in minor units; timestamps are ISO-8601 in UTC.
+ * Money is `{ amount, currency }` in minor units; timestamps are ISO-8601 in UTC. Rows hold
+ * text as lib/postgres-text.ts stores it; the JSON gives it back as the log had it.
  */
 
 export interface Money {
@@ -38,12 +45,12 @@ export interface ProductRow {
 
 export function productJson(row: ProductRow) {
   return {
-    productId: row.product_id,
-    sku: row.sku,
-    name: row.name,
-    description: row.description,
-    category: row.category,
-    price: { amount: amount(row.price_amount), currency: row.currency } satisfies Money,
+    productId: text(row.product_id),
+    sku: text(row.sku),
+    name: text(row.name),
+    description: text(row.description),
+    category: text(row.category),
+    price: { amount: amount(row.price_amount), currency: text(row.currency) } satisfies Money,
     available: row.available,
     reserved: row.reserved,
     sold: row.sold,
@@ -159,15 +166,15 @@ export interface LineRow {
 
 export function orderJson(row: OrderRow) {
   return {
-    orderId: row.order_id,
-    customerId: row.customer_id,
+    orderId: text(row.order_id),
+    customerId: text(row.customer_id),
     status: row.status,
     progress: orderProgress(row.status, row.lines_reserved),
-    total: { amount: amount(row.total_amount), currency: row.currency } satisfies Money,
-    paymentId: row.payment_id,
-    trackingNumber: row.tracking_number,
-    cancelReason: row.cancel_reason,
-    returnReason: row.return_reason,
+    total: { amount: amount(row.total_amount), currency: text(row.currency) } satisfies Money,
+    paymentId: textOrNull(row.payment_id),
+    trackingNumber: textOrNull(row.tracking_number),
+    cancelReason: textOrNull(row.cancel_reason),
+    returnReason: textOrNull(row.return_reason),
     version: row.version,
     placedAt: iso(row.placed_at),
     updatedAt: iso(row.updated_at),
@@ -177,11 +184,11 @@ export function orderJson(row: OrderRow) {
 export function lineJson(row: LineRow) {
   return {
     lineNo: row.line_no ?? 0,
-    productId: row.line_product_id ?? '',
+    productId: text(row.line_product_id ?? ''),
     quantity: row.quantity ?? 0,
     unitPrice: {
       amount: amount(row.unit_price_amount ?? 0),
-      currency: row.line_currency ?? '',
+      currency: text(row.line_currency ?? ''),
     } satisfies Money,
     stockReserved: row.stock_reserved ?? false,
   };
@@ -219,11 +226,11 @@ export function historyJson(rows: readonly HistoryRow[]) {
       ? []
       : [
           {
-            type: row.event_type,
+            type: text(row.event_type),
             aggregateVersion: row.aggregate_version,
-            eventId: row.event_id ?? '',
+            eventId: text(row.event_id ?? ''),
             occurredAt: iso(row.occurred_at),
-            data: row.data ?? {},
+            data: fromPgJson(row.data ?? {}),
           },
         ],
   );
@@ -247,9 +254,9 @@ export interface OrderStatusRow {
 /** The data of a `status` event of the order stream. */
 export function orderStatusJson(row: OrderStatusRow) {
   return {
-    orderId: row.order_id,
+    orderId: text(row.order_id),
     status: row.status,
     progress: orderProgress(row.status, row.lines_reserved),
-    cancelReason: row.cancel_reason,
+    cancelReason: textOrNull(row.cancel_reason),
   };
 }
