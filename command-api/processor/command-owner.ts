@@ -91,17 +91,28 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     const pending = new PendingChanges(this.state);
     const batch = entries.map((entry) => this.decideEntry(entry, pending));
     const events = batch.flatMap(({ decided }) => decided.events.map((e) => e.record));
-    // Refusals need no positions: their replies go with the events.
+    // Refusals need no positions: their replies go with the events (a reused key's refusal is
+    // marked, so no owner ever takes it for the command's outcome).
     const refusals = batch
-      .filter((b) => b.decided.rejection && !b.decided.reusedKey)
+      .filter((b) => b.decided.rejection)
       .map((b) => this.replyRecord(replyOf(b.decided)));
     const laterReplies = (positions: TopicPartitionOffset[]) => this.replies(batch, positions);
+    // An accepted command awaited elsewhere gets a reply record showing where its events are.
+    const awaitedElsewhere = batch.some(
+      (b) =>
+        !b.decided.rejection &&
+        !b.decided.repeat &&
+        !b.decided.repeatOf &&
+        (b.replyRequired || (b.local !== undefined && !b.local.waiting())),
+    );
     return {
       records: [...events, ...refusals],
-      followWith: (positions) =>
-        laterReplies(positions)
-          .filter((r) => r.needsRecord && r.reply.outcome.status === 'accepted')
-          .map((r) => this.replyRecord(r.reply)),
+      ...(awaitedElsewhere && {
+        followWith: (positions: TopicPartitionOffset[]) =>
+          laterReplies(positions)
+            .filter((r) => r.needsRecord && r.reply.outcome.status === 'accepted')
+            .map((r) => this.replyRecord(r.reply)),
+      }),
       committed: (positions) => {
         const replies = laterReplies(positions);
         pending.applyTo(

@@ -33,6 +33,7 @@ export class CommandProcessor {
     this.owned = new OwnedPartitions<LocalCommand>({
       kafka: options.kafka,
       logger: options.logger,
+      name: 'command',
       groupId: options.groupId,
       topics: [...this.byTopic.keys()],
       sessionTimeoutMs: options.sessionTimeoutMs,

@@ -11,6 +11,8 @@ import type { OwnedPartition, PartitionWork } from './partition-work';
 export interface OwnedPartitionsOptions<Local> {
   kafka: KafkaClient;
   logger: Logger;
+  /** What the owners are, in log lines (e.g. `command` → "command partitions assigned"). */
+  name: string;
   /** The consumer group whose members split the partitions of `topics` between them. */
   groupId: string;
   topics: string[];
@@ -47,18 +49,12 @@ export class OwnedPartitions<Local> {
   async start(): Promise<void> {
     await this.consumer.start({
       onAssigned: (partitions) => {
-        this.options.logger.info(
-          { group: this.options.groupId, partitions: partitions.map(partitionKey) },
-          'partitions assigned',
-        );
         for (const p of partitions) this.own(p);
+        this.logAssignment();
       },
       onRevoked: async (partitions) => {
-        this.options.logger.info(
-          { group: this.options.groupId, partitions: partitions.map(partitionKey) },
-          'partitions revoked',
-        );
         await Promise.all(partitions.map((p) => this.release(p)));
+        this.logAssignment();
       },
       onBatch: async (batch) => {
         this.loops.get(partitionKey(batch))?.push(batch.records.map((record) => ({ record })));
@@ -68,6 +64,17 @@ export class OwnedPartitions<Local> {
         this.options.logger.error({ err: error, group: this.options.groupId }, 'consumer crashed');
       },
     });
+  }
+
+  /** Every partition owned now, by topic (after each change of the assignment). */
+  private logAssignment(): void {
+    const assignment: Record<string, number[]> = {};
+    for (const { topic, partition } of this.owned()) (assignment[topic] ??= []).push(partition);
+    for (const list of Object.values(assignment)) list.sort((a, b) => a - b);
+    this.options.logger.info(
+      { group: this.options.groupId, assignment },
+      `${this.options.name} partitions assigned`,
+    );
   }
 
   private own(p: TopicPartition): void {

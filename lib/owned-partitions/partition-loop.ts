@@ -168,6 +168,9 @@ export class PartitionLoop<Local> {
   ): Promise<TopicPartitionOffset[]> {
     const producer = this.producer;
     if (!producer) return Promise.reject(new PartitionMovedError());
+    // Nothing to append and nothing consumed (e.g. a sweep that found nothing due): no transaction.
+    if (decided.records.length === 0 && offsets.length === 0 && !decided.followWith)
+      return Promise.resolve([]);
     return producer.transaction(async (tx) => {
       const positions = await tx.send(decided.records);
       const more = decided.followWith?.(positions) ?? [];

@@ -91,6 +91,7 @@ describe.each(adapters)('owned partitions on %s', (adapter) => {
     const owned = new OwnedPartitions<Local>({
       kafka,
       logger: silentLogger(),
+      name: 'copier',
       groupId: `${input}.group`,
       topics: [input],
       sessionTimeoutMs: 6000,
