@@ -117,6 +117,7 @@ export class ConfluentLogReader implements LogReader {
         progressed(first.topic, first.partition, (records.at(-1) as ConsumedRecord).offset + 1n);
       }
       for (const eof of ends.splice(0)) progressed(eof.topic, eof.partition, BigInt(eof.offset));
+      if (this.closed) return; // closed while delivering: the consumer is going away
       // Transaction markers and aborted records move the position without a message.
       for (const p of consumer.position()) {
         if (typeof p.offset === 'number' && p.offset >= 0)
