@@ -1,17 +1,17 @@
 import { type Express, Router } from 'express';
+import type { Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { createHttpApp } from '../lib/http/app';
 import { pingKafka } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
-import type { Message } from '../domain/decider';
 import type { CommandBus } from './command-bus';
 import type { CommandRouter } from './command-router';
-import type { AggregateKind } from './processor/aggregate-kind';
 import { commandStatusRoutes } from './http/command-status-routes';
 import { unencodableCommandHandler } from './http/dispatch';
 import { openApiDocument } from './http/openapi';
 import { orderRoutes } from './http/order-routes';
 import { productRoutes } from './http/product-routes';
+import type { AggregateKind } from './processor/aggregate-kind';
 import type { ProductCatalogue } from './product-catalogue';
 
 export interface CommandApiParts {

@@ -1,5 +1,5 @@
-import { commandIdFor, deterministicUuid, newAggregateId, newProductId, requestHash } from './ids';
 import { partitionOf } from '../lib/kafka/index';
+import { commandIdFor, deterministicUuid, newAggregateId, newProductId, requestHash } from './ids';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,5 +1,5 @@
 import type { Money } from '../domain/decider';
-import type { KafkaClient, LogReader } from '../lib/kafka/index';
+import type { KafkaAdmin, KafkaClient, LogReader, PartitionOffsets } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
 import { decodeEvent } from '../schemas/codec';
 
@@ -21,6 +21,9 @@ export class ProductCatalogue {
   /** Next offset to read, per partition. */
   private readonly positions = new Map<number, bigint>();
   private readonly progress = new Set<() => void>();
+  private readonly admin: KafkaAdmin;
+  /** The log's end as last asked, shared by concurrent lookups of unknown products. */
+  private ends: Promise<PartitionOffsets[]> | undefined;
 
   constructor(
     private readonly kafka: KafkaClient,
@@ -28,20 +31,15 @@ export class ProductCatalogue {
     private readonly eventsTopic: string,
   ) {
     this.reader = kafka.reader();
+    this.admin = kafka.admin();
   }
 
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
-    let ranges: { topic: string; partition: number; from: bigint }[];
-    try {
-      ranges = (await admin.offsets(this.eventsTopic)).map(({ partition, low }) => ({
-        topic: this.eventsTopic,
-        partition,
-        from: low,
-      }));
-    } finally {
-      await admin.close();
-    }
+    const ranges = (await this.admin.offsets(this.eventsTopic)).map(({ partition, low }) => ({
+      topic: this.eventsTopic,
+      partition,
+      from: low,
+    }));
     this.reader
       .read(
         ranges,
@@ -104,13 +102,11 @@ export class ProductCatalogue {
   }
 
   private async catchUp(timeoutMs: number): Promise<void> {
-    const admin = this.kafka.admin();
-    let ends: { partition: number; low: bigint; high: bigint }[];
-    try {
-      ends = await admin.offsets(this.eventsTopic);
-    } finally {
-      await admin.close();
-    }
+    // Lookups that miss at the same moment share one question about the log's end.
+    this.ends ??= this.admin.offsets(this.eventsTopic).finally(() => {
+      this.ends = undefined;
+    });
+    const ends = await this.ends;
     const caughtUp = () =>
       ends.every(({ partition, low, high }) => (this.positions.get(partition) ?? low) >= high);
     if (caughtUp()) return;
@@ -128,6 +124,6 @@ export class ProductCatalogue {
   }
 
   async stop(): Promise<void> {
-    await this.reader.close();
+    await Promise.allSettled([this.reader.close(), this.admin.close()]);
   }
 }

@@ -43,7 +43,8 @@ export async function startCommandService(config: Config, logger: Logger): Promi
   await Promise.all([processor.start(), bus.start(), catalogue.start()]);
   const kafkaAnswers = async () => {
     await withTimeout(admin.brokers(), config.healthTimeoutMs, 'Kafka did not answer in time');
-    if (processor.crashed) throw new Error(`command consumer crashed: ${processor.crashed.message}`);
+    if (processor.crashed)
+      throw new Error(`command consumer crashed: ${processor.crashed.message}`);
   };
   return {
     app: createCommandApi(config, logger, { bus, router, kinds, catalogue, kafkaAnswers }),

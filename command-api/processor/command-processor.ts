@@ -38,7 +38,8 @@ export class CommandProcessor {
       topics: [...this.byTopic.keys()],
       sessionTimeoutMs: options.sessionTimeoutMs,
       maxBatch: options.maxCommandsPerTransaction,
-      transactionalId: (p) => `${options.transactionalIdPrefix}.${this.kindOf(p).name}.${p.partition}`,
+      transactionalId: (p) =>
+        `${options.transactionalIdPrefix}.${this.kindOf(p).name}.${p.partition}`,
       work: (p) =>
         new CommandOwner({
           kafka: options.kafka,
@@ -62,8 +63,14 @@ export class CommandProcessor {
   }
 
   /** The commands partition an aggregate's commands go to. */
-  partitionFor(kind: AggregateKind<Message, Message, unknown>, aggregateId: string): TopicPartition {
-    return { topic: kind.topics.commands, partition: partitionOf(aggregateId, this.options.partitions) };
+  partitionFor(
+    kind: AggregateKind<Message, Message, unknown>,
+    aggregateId: string,
+  ): TopicPartition {
+    return {
+      topic: kind.topics.commands,
+      partition: partitionOf(aggregateId, this.options.partitions),
+    };
   }
 
   /** Whether this process owns the partition of `aggregateId`'s commands. */
@@ -72,7 +79,11 @@ export class CommandProcessor {
   }
 
   /** Hands a command to its owner in this process (throws PartitionMovedError if not owned here). */
-  submit(kind: AggregateKind<Message, Message, unknown>, aggregateId: string, command: LocalCommand): void {
+  submit(
+    kind: AggregateKind<Message, Message, unknown>,
+    aggregateId: string,
+    command: LocalCommand,
+  ): void {
     this.owned.submit(this.partitionFor(kind, aggregateId), command);
   }
 

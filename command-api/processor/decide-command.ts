@@ -50,7 +50,10 @@ export function decideCommand<S>(
       context,
       command.type,
       aggregateId,
-      invalid(IDEMPOTENCY_KEY_REUSED, 'this Idempotency-Key was already used for a different request'),
+      invalid(
+        IDEMPOTENCY_KEY_REUSED,
+        'this Idempotency-Key was already used for a different request',
+      ),
       true,
     );
   }

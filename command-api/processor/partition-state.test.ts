@@ -45,7 +45,12 @@ describe('PartitionState remembers outcomes, never the refusal of a reused key',
     const state = new PartitionState<unknown>(undefined, 10);
     state.remember(accepted);
     const pending = new PendingChanges(state);
-    const context = { commandId: 'cmd-1', correlationId: 'c', actor: 'customer:c-1', requestHash: 'hash-B' };
+    const context = {
+      commandId: 'cmd-1',
+      correlationId: 'c',
+      actor: 'customer:c-1',
+      requestHash: 'hash-B',
+    };
     pending.remember(rejectedCommand(context, 'PlaceOrder', 'o-1', reuse, true));
     expect(pending.outcome('cmd-1')).toEqual(accepted);
     pending.applyTo(state, [marked]);

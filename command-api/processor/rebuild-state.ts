@@ -36,7 +36,10 @@ export async function rebuildPartition<S>(
             fromReplies.push(decodeReply(record.value));
           } catch (err) {
             // Only idempotency memory is lost: the command is decided again if repeated.
-            logger.warn({ err, partition, offset: String(record.offset) }, 'unreadable reply skipped');
+            logger.warn(
+              { err, partition, offset: String(record.offset) },
+              'unreadable reply skipped',
+            );
           }
         }
       }

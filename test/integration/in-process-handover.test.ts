@@ -1,6 +1,12 @@
 import type { Config } from '../../lib/config';
 import { topicNames } from '../../lib/topics';
-import { call, type HttpResult, isolatedConfig, readEvents, tokenFor } from '../support/command-api';
+import {
+  call,
+  type HttpResult,
+  isolatedConfig,
+  readEvents,
+  tokenFor,
+} from '../support/command-api';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process';
 import { eventually, freePort } from '../support/test-env';
 
@@ -50,7 +56,11 @@ describe('commands in flight while their partition moves', () => {
   it('answers 201/202/503 and decides each command once while partitions move', async () => {
     const total = config.topics.partitions * 2;
     const a = await start();
-    await eventually(async () => owned(assignment(a)), (n) => n === total, 30_000);
+    await eventually(
+      async () => owned(assignment(a)),
+      (n) => n === total,
+      30_000,
+    );
     const admin = await tokenFor(config, 'admin', 'alice');
     const customer = await tokenFor(config, 'customer', 'c-handover');
     const created = await call(a.url, 'POST', '/products', {
@@ -87,14 +97,22 @@ describe('commands in flight while their partition moves', () => {
       }
       await Promise.all(inFlight);
     })();
-    await eventually(async () => answers.size, (size) => size >= 100, 30_000);
+    await eventually(
+      async () => answers.size,
+      (size) => size >= 100,
+      30_000,
+    );
     const b = await start();
     await eventually(
       async () => [owned(assignment(a)), owned(assignment(b))],
       ([x, y]) => (x ?? 0) > 0 && (y ?? 0) > 0 && (x ?? 0) + (y ?? 0) === total,
       60_000,
     );
-    await eventually(async () => answers.size, (size) => size >= n - 1 && n > 300, 30_000);
+    await eventually(
+      async () => answers.size,
+      (size) => size >= n - 1 && n > 300,
+      30_000,
+    );
     stop = true;
     await stream;
 

@@ -45,7 +45,12 @@ describe('a fenced zombie owner', () => {
           {
             local: {
               command,
-              context: { commandId, correlationId: commandId, actor: 'admin:test', requestHash: commandId },
+              context: {
+                commandId,
+                correlationId: commandId,
+                actor: 'admin:test',
+                requestHash: commandId,
+              },
               answer: resolve,
               fail: reject,
               waiting: () => true,

@@ -58,6 +58,7 @@ export class ConfluentLogReader implements LogReader {
         .map((r) => keyOf(r.topic, r.partition)),
     );
     if (open.size === 0) return;
+    const bounded = ranges.some((r) => r.until !== undefined);
     const consumer = new KafkaConsumer({
       ...baseConfig(this.settings),
       'group.id': `orderstream.reader.${randomUUID()}`,
@@ -118,7 +119,9 @@ export class ConfluentLogReader implements LogReader {
       }
       for (const eof of ends.splice(0)) progressed(eof.topic, eof.partition, BigInt(eof.offset));
       if (this.closed) return; // closed while delivering: the consumer is going away
-      // Transaction markers and aborted records move the position without a message.
+      // Transaction markers and aborted records move the position without a message (only
+      // ranges with an end to reach care).
+      if (!bounded) continue;
       for (const p of consumer.position()) {
         if (typeof p.offset === 'number' && p.offset >= 0)
           progressed(p.topic, p.partition, BigInt(p.offset));
