@@ -95,7 +95,8 @@ export async function dispatch(
 export function sendNotSent(res: Response, err: unknown): void {
   if (err instanceof UnencodableCommandError) throw err;
   if (err instanceof OverloadedError) {
-    return sendUnavailable(res, err.retryAfterSeconds, 'too many commands in flight; try again');
+    sendUnavailable(res, err.retryAfterSeconds, 'too many commands in flight; try again');
+    return;
   }
   sendUnavailable(
     res,

@@ -69,7 +69,9 @@ export class OwnedPartitions<Local> {
   /** Every partition owned now, by topic (after each change of the assignment). */
   private logAssignment(): void {
     const assignment: Record<string, number[]> = {};
-    for (const { topic, partition } of this.owned()) (assignment[topic] ??= []).push(partition);
+    for (const { topic, partition } of this.owned()) {
+      assignment[topic] = [...(assignment[topic] ?? []), partition];
+    }
     for (const list of Object.values(assignment)) list.sort((a, b) => a - b);
     this.options.logger.info(
       { group: this.options.groupId, assignment },
