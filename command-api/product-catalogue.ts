@@ -26,7 +26,7 @@ export class ProductCatalogue {
   private ends: Promise<PartitionOffsets[]> | undefined;
 
   constructor(
-    private readonly kafka: KafkaClient,
+    readonly kafka: KafkaClient,
     private readonly logger: Logger,
     private readonly eventsTopic: string,
   ) {

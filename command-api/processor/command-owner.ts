@@ -8,7 +8,6 @@ import type {
 import type { Logger } from '../../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../../lib/owned-partitions/partition-work';
 import { decodeCommand } from '../../schemas/codec';
-import type { AggregateKind } from './aggregate-kind';
 import { type DecideScope, decideCommand, type IncomingCommand } from './decide-command';
 import { type DecidedCommand, rejectedCommand, replyOf } from './decided-command';
 import { PartitionState, PendingChanges } from './partition-state';
