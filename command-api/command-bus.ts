@@ -118,7 +118,7 @@ export class CommandBus {
       requestHash: context.requestHash,
       replyRequired: true,
     });
-    let cancel = () => undefined as undefined;
+    let cancel: () => void = () => {};
     const reply = new Promise<CommandReply | undefined>((resolve) => {
       const waiters = this.waiting.get(context.commandId) ?? new Set();
       const done = (r: CommandReply | undefined) => {
