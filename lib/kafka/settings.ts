@@ -16,3 +16,9 @@ export type ErrorKind = 'retriable' | 'fenced' | 'fatal';
 /** Waits `ms` (for backoff between attempts). */
 export const sleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * How long a fetch may wait at the broker when there is nothing new. New data answers a fetch
+ * at once whatever this is; a long wait only keeps idle consumers quiet (few requests).
+ */
+export const IDLE_POLL_MS = 1000;

@@ -42,7 +42,6 @@ export class OwnedPartitions<Local> {
       groupId: options.groupId,
       topics: options.topics,
       sessionTimeoutMs: options.sessionTimeoutMs,
-      maxWaitMs: 100,
     });
   }
 

@@ -9,6 +9,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../port';
+import { IDLE_POLL_MS } from '../settings';
 import { ERRORS } from './client';
 
 type CompatMessage = KafkaJS.KafkaMessage;
@@ -66,7 +67,7 @@ export class ConfluentGroupConsumer implements GroupConsumer {
         autoCommitInterval: 5000,
         sessionTimeout,
         heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-        maxWaitTimeInMs: options.maxWaitMs ?? 100,
+        maxWaitTimeInMs: options.maxWaitMs ?? IDLE_POLL_MS,
         readUncommitted: false,
         partitionAssigners: [KafkaJS.PartitionAssigners.cooperativeSticky],
       },

@@ -13,7 +13,7 @@ import type {
   RecordBatch,
   TopicPartitionOffset,
 } from '../port';
-import type { KafkaSettings } from '../settings';
+import { IDLE_POLL_MS, type KafkaSettings } from '../settings';
 import { baseConfig } from './client';
 
 const keyOf = (topic: string, partition: number): string => `${topic}#${partition}`;
@@ -66,7 +66,7 @@ export class ConfluentLogReader implements LogReader {
       'enable.auto.offset.store': false,
       'enable.partition.eof': true,
       'isolation.level': 'read_committed',
-      'fetch.wait.max.ms': 100,
+      'fetch.wait.max.ms': IDLE_POLL_MS,
     });
     this.consumer = consumer;
     await new Promise<void>((resolve, reject) =>
@@ -89,7 +89,8 @@ export class ConfluentLogReader implements LogReader {
         .filter((r) => open.has(keyOf(r.topic, r.partition)))
         .map((r) => ({ topic: r.topic, partition: r.partition, offset: Number(r.from) })),
     );
-    consumer.setDefaultConsumeTimeout(100);
+    // A replay returns quickly from an empty poll; a follower waits longer (quiet when idle).
+    consumer.setDefaultConsumeTimeout(bounded ? 100 : IDLE_POLL_MS);
     while (!this.closed && open.size > 0) {
       let messages: Message[];
       try {

@@ -8,6 +8,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../port';
+import { IDLE_POLL_MS } from '../settings';
 
 const keyOf = (topic: string, partition: number): string => `${topic}#${partition}`;
 
@@ -57,7 +58,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
       groupId: options.groupId,
       sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-      maxWaitTimeInMs: options.maxWaitMs ?? 100,
+      maxWaitTimeInMs: options.maxWaitMs ?? IDLE_POLL_MS,
       readUncommitted: false,
     });
   }

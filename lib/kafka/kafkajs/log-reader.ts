@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { LogReader, ReadRange, RecordBatch, TopicPartitionOffset } from '../port';
+import { IDLE_POLL_MS } from '../settings';
 import { recordsOf } from './group-consumer';
 
 const keyOf = (topic: string, partition: number): string => `${topic}#${partition}`;
@@ -32,7 +33,7 @@ export class KafkajsLogReader implements LogReader {
     const consumer = this.kafka.consumer({
       groupId: `orderstream.reader.${randomUUID()}`,
       readUncommitted: false,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: IDLE_POLL_MS,
       maxBytes: 50 * 1024 * 1024,
       sessionTimeout: 30_000,
     });
