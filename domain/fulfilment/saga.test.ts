@@ -4,11 +4,11 @@ import { orderDecider } from '../order/decider';
 import type { OrderEvent, OrderPlaced } from '../order/events';
 import { evolveOrder, initialOrderState, type OrderState } from '../order/state';
 import { productDecider } from '../product/decider';
+import type { StockReserved } from '../product/events';
 import { initialProductState, type ProductState } from '../product/state';
 import { deepFreeze, fold } from '../test-kit';
 import {
   type AuthorizePaymentAction,
-  cancelCommandId,
   confirmCommandId,
   deadlineCommandId,
   type FulfilmentAction,
@@ -21,8 +21,10 @@ import {
   refundPayment,
   releaseCommandId,
   reserveCommandId,
+  stockOutcomeCommandId,
   voidPayment,
 } from './actions';
+import { type CommandRefusal, recordStockRejected, recordStockReserved } from './reservations';
 import {
   fulfilmentProgress,
   isPaymentInDoubt,
@@ -80,7 +82,22 @@ const paymentFailed: OrderEvent = {
   customerId,
   reason: 'card declined',
 };
-const confirmed: OrderEvent = { type: 'OrderConfirmed', orderId, customerId };
+/** Confirmed by its payment (OrderConfirmed v2): how every order is confirmed now. */
+const confirmed: OrderEvent = {
+  type: 'OrderConfirmed',
+  orderId,
+  customerId,
+  paymentId: 'pay-77',
+  amount: eur(2300),
+};
+/** Confirmed by the saga's ConfirmOrder after OrderPaymentAuthorized (orders from before v2). */
+const confirmedLegacy: OrderEvent = {
+  type: 'OrderConfirmed',
+  orderId,
+  customerId,
+  paymentId: null,
+  amount: null,
+};
 const shipped: OrderEvent = { type: 'OrderShipped', orderId, customerId, trackingNumber: null };
 const delivered: OrderEvent = { type: 'OrderDelivered', orderId, customerId };
 const returned: OrderEvent = { type: 'OrderReturned', orderId, customerId, reason: 'broken' };
@@ -99,7 +116,6 @@ const reserve = (productId: string, quantity: number): FulfilmentAction => ({
   aggregate: 'product',
   command: { type: 'ReserveStock', productId, orderId, quantity },
   commandId: `saga:o-1:reserve:${productId}`,
-  notifyOrder: true,
 });
 const release = (productId: string): FulfilmentAction => ({
   kind: 'command',
@@ -122,13 +138,12 @@ const confirm: FulfilmentAction = {
   command: { type: 'ConfirmOrder', orderId },
   commandId: 'saga:o-1:confirm',
 };
-const cancel = (reason: string, commandId = 'saga:o-1:cancel'): FulfilmentAction => ({
+const deadlineCancel: FulfilmentAction = {
   kind: 'command',
   aggregate: 'order',
-  command: { type: 'CancelOrder', orderId, reason },
-  commandId,
-});
-const deadlineCancel = cancel('deadline passed: not settled within 900 s', 'saga:o-1:deadline');
+  command: { type: 'CancelOrder', orderId, reason: 'deadline passed: not settled within 900 s' },
+  commandId: 'saga:o-1:deadline',
+};
 const refund: FulfilmentAction = {
   kind: 'refund-payment',
   orderId,
@@ -175,7 +190,7 @@ function given(history: readonly OrderEvent[]) {
 }
 
 describe('order fulfilment saga: happy path', () => {
-  it('reserves every line, authorizes the total once all are reserved, then confirms', () => {
+  it('reserves every line, authorizes the total once all are reserved; the payment confirms the order itself', () => {
     given([])
       .when(placed)
       .then([reserve('p-1', 2), reserve('p-2', 1), reserve('p-3', 3)]);
@@ -186,16 +201,29 @@ describe('order fulfilment saga: happy path', () => {
     given([placed, stockReserved('p-2'), stockReserved('p-1')])
       .when(stockReserved('p-3'))
       .then([authorize]);
+    // RecordPaymentAuthorized on the fully reserved order gives OrderConfirmed with the payment.
     given([placed, ...allReserved])
-      .when(authorized)
-      .then([confirm]);
-    given([placed, ...allReserved, authorized])
       .when(confirmed)
       .then([]);
   });
 
+  it('an order whose payment was recorded before payments confirmed orders: confirms it', () => {
+    given([placed, ...allReserved])
+      .when(authorized)
+      .then([confirm]);
+    given([placed, ...allReserved, authorized])
+      .when(confirmedLegacy)
+      .then([]);
+  });
+
+  it('no ConfirmOrder for an authorization on an order with a line not reserved', () => {
+    given([placed, stockReserved('p-1')])
+      .when(authorized)
+      .then([]);
+  });
+
   it('does nothing on shipment, delivery or return (returns are not refunded by the saga)', () => {
-    const history = [placed, ...allReserved, authorized, confirmed];
+    const history = [placed, ...allReserved, confirmed];
     given(history).when(shipped).then([]);
     given([...history, shipped])
       .when(delivered)
@@ -218,6 +246,12 @@ describe('order fulfilment saga: happy path', () => {
       .then([]);
   });
 
+  it('does not authorize for a reservation recorded after the order was cancelled', () => {
+    given([placed, stockReserved('p-1'), stockReserved('p-2'), cancelled('changed my mind')])
+      .when(stockReserved('p-3'))
+      .then([]);
+  });
+
   it('authorizes a one-line order on its only reservation', () => {
     const single: OrderPlaced = { ...placed, lines: [line('p-9', 4, 250)], total: eur(1000) };
     given([single])
@@ -226,47 +260,53 @@ describe('order fulfilment saga: happy path', () => {
   });
 });
 
-describe('order fulfilment saga: stock rejected', () => {
-  it('cancels on the first rejection, with the product’s reason', () => {
+describe('order fulfilment saga: a refused line or a failed payment', () => {
+  const outOfStock = stockRejected('p-2', 'only 0 units available, 1 requested');
+
+  it('does nothing on OrderStockRejected: the order cancels itself in the same decision', () => {
     given([placed, stockReserved('p-1')])
-      .when(stockRejected('p-2', 'only 0 units available, 1 requested'))
-      .then([cancel('out of stock: only 0 units available, 1 requested')]);
-  });
-
-  it('does nothing on a later rejection of another line', () => {
-    given([placed, stockRejected('p-2', 'only 0 units available, 1 requested')])
-      .when(stockRejected('p-3', 'product p-3 is discontinued'))
+      .when(outOfStock)
       .then([]);
+    given([placed, outOfStock]).when(stockRejected('p-3', 'product p-3 is discontinued')).then([]);
   });
 
-  it('does nothing on a rejection recorded after the order left pending', () => {
-    // Not reachable through the decider (recording needs pending); the saga still stays quiet.
-    given([placed, cancelled('changed my mind')])
-      .when(stockRejected('p-2', 'only 0 units available, 1 requested'))
-      .then([]);
-  });
-});
-
-describe('order fulfilment saga: payment', () => {
-  it('cancels when the payment fails, with the gateway’s reason', () => {
+  it('does nothing on OrderPaymentFailed: the order cancels itself in the same decision', () => {
     given([placed, ...allReserved])
       .when(paymentFailed)
-      .then([cancel('payment failed: card declined')]);
+      .then([]);
+  });
+
+  it('the order decider gives the cancellation the saga compensates', () => {
+    const refused = orderDecider.decide(
+      { type: 'RecordStockRejected', orderId, productId: 'p-2', reason: 'only 0 units' },
+      fold(orderDecider, [placed, stockReserved('p-1')]),
+    );
+    expect(refused.ok && refused.events.map((e) => e.type)).toStrictEqual([
+      'OrderStockRejected',
+      'OrderCancelled',
+    ]);
   });
 });
 
 describe('order fulfilment saga: compensation on OrderCancelled', () => {
-  it('a customer cancelling after a reservation: releases every line, no refund', () => {
+  it('a customer cancelling after a reservation: releases every line (reserved or in flight), no refund', () => {
     given([placed, stockReserved('p-1')])
       .when(cancelled('changed my mind'))
       .then(releaseAll);
   });
 
-  it('cancelled after the payment was authorized: releases every line and refunds', () => {
-    given([placed, ...allReserved, authorized])
+  it('cancelled for a refused line: releases every line but the refused one', () => {
+    given([placed, stockReserved('p-1'), stockRejected('p-2', 'only 0 units available')])
+      .when(cancelled('out of stock: only 0 units available'))
+      .then([release('p-1'), release('p-3')]);
+  });
+
+  it('cancelled after confirmation: releases every line and refunds the payment the confirmation carried', () => {
+    given([placed, ...allReserved, confirmed])
       .when(cancelled('changed my mind'))
       .then([...releaseAll, refund]);
-    given([placed, ...allReserved, authorized, confirmed])
+    // Confirmed the old way: the payment is OrderPaymentAuthorized's.
+    given([placed, ...allReserved, authorized, confirmedLegacy])
       .when(cancelled('changed my mind'))
       .then([...releaseAll, refund]);
   });
@@ -294,7 +334,7 @@ describe('order fulfilment saga: compensation on OrderCancelled', () => {
       .then(releaseAll);
     given([placed, stockRejected('p-3', 'only 0 units available, 3 requested'), ...allReserved])
       .when(cancelled('out of stock: only 0 units available, 3 requested'))
-      .then(releaseAll);
+      .then([release('p-1'), release('p-2')]);
   });
 
   it('an authorization recorded after the cancellation (answered before the void took effect) is refunded', () => {
@@ -309,6 +349,7 @@ describe('order fulfilment saga: compensation on OrderCancelled', () => {
     expect(isPaymentInDoubt(stateOf([]))).toBe(false);
     expect(isPaymentInDoubt(stateOf([placed, stockReserved('p-1')]))).toBe(false);
     expect(isPaymentInDoubt(stateOf([placed, ...allReserved, authorized]))).toBe(false);
+    expect(isPaymentInDoubt(stateOf([placed, ...allReserved, confirmed]))).toBe(false);
     expect(isPaymentInDoubt(stateOf([placed, ...allReserved, paymentFailed]))).toBe(false);
     expect(isPaymentInDoubt(stateOf([placed, ...allReserved, cancelled('changed my mind')]))).toBe(
       false,
@@ -359,7 +400,7 @@ describe('order fulfilment saga: deadline', () => {
       [
         'o-confirmed',
         {
-          state: stateOf('o-confirmed', [placed, ...allReserved, authorized, confirmed]),
+          state: stateOf('o-confirmed', [placed, ...allReserved, confirmed]),
           placedAt: T0 - 2 * DEADLINE,
         },
       ],
@@ -389,12 +430,13 @@ describe('order fulfilment saga: deadline', () => {
 });
 
 describe('order fulfilment saga: determinism', () => {
-  const flow: OrderEvent[] = [placed, ...allReserved, authorized, confirmed];
+  const flow: OrderEvent[] = [placed, ...allReserved, confirmed];
   const cancelledFlow: OrderEvent[] = [
     placed,
     ...allReserved,
-    authorized,
+    confirmed,
     cancelled('changed my mind'),
+    authorized,
   ];
 
   it('reacting again to the same event gives identical actions and ids', () => {
@@ -412,8 +454,8 @@ describe('order fulfilment saga: determinism', () => {
     expect([
       reserveCommandId('o-1', 'p-1'),
       releaseCommandId('o-1', 'p-1'),
+      stockOutcomeCommandId('o-1', 'p-1'),
       confirmCommandId('o-1'),
-      cancelCommandId('o-1'),
       deadlineCommandId('o-1'),
       paymentOutcomeCommandId('o-1'),
       paymentIdempotencyKey('o-1'),
@@ -421,8 +463,8 @@ describe('order fulfilment saga: determinism', () => {
     ]).toStrictEqual([
       'saga:o-1:reserve:p-1',
       'saga:o-1:release:p-1',
+      'saga:o-1:stock:p-1',
       'saga:o-1:confirm',
-      'saga:o-1:cancel',
       'saga:o-1:deadline',
       'saga:o-1:payment',
       'pay:o-1',
@@ -475,18 +517,13 @@ describe('fulfilmentProgress', () => {
       'pending_payment',
       false,
     ],
-    ['confirmed', [placed, ...allReserved, authorized, confirmed], 'confirmed', true],
+    ['confirmed', [placed, ...allReserved, confirmed], 'confirmed', true],
     ['cancelled', [placed, cancelled('changed my mind')], 'cancelled', true],
-    ['shipped', [placed, ...allReserved, authorized, confirmed, shipped], 'shipped', true],
-    [
-      'delivered',
-      [placed, ...allReserved, authorized, confirmed, shipped, delivered],
-      'delivered',
-      true,
-    ],
+    ['shipped', [placed, ...allReserved, confirmed, shipped], 'shipped', true],
+    ['delivered', [placed, ...allReserved, confirmed, shipped, delivered], 'delivered', true],
     [
       'returned',
-      [placed, ...allReserved, authorized, confirmed, shipped, delivered, returned],
+      [placed, ...allReserved, confirmed, shipped, delivered, returned],
       'returned',
       true,
     ],
@@ -553,6 +590,12 @@ function simulate(setup: SimulationSetup): SimulationResult {
   const rejectedCommands: string[] = [];
   const products = new Map<string, ProductState>();
   const productInbox: ProductCommandAction[] = [];
+  /** What the product owners appended that the saga's translator reads: its reservations'
+   *  StockReserved events (with their command id) and refusals (reply records). */
+  const productAnswers: (
+    | { event: StockReserved; commandId: string }
+    | { refusal: CommandRefusal }
+  )[] = [];
   const gatewayInbox: AuthorizePaymentAction[] = [];
   const authorizedAtGateway = new Set<string>();
   const refunded = new Set<string>();
@@ -682,25 +725,37 @@ function simulate(setup: SimulationSetup): SimulationResult {
     const { productId } = action.command;
     const state = products.get(productId) ?? initialProductState;
     const decision = productDecider.decide(action.command, state);
-    if (decision.ok) {
-      products.set(
-        productId,
-        decision.events.reduce((s, e) => deepFreeze(productDecider.evolve(s, e)), state),
-      );
+    if (!decision.ok) {
+      productAnswers.push({
+        refusal: {
+          commandId: action.commandId,
+          commandType: action.command.type,
+          reason: decision.rejection.reason,
+        },
+      });
+      return;
     }
-    if (action.notifyOrder) {
-      sendOrder(
-        `notify:${action.commandId}`,
-        decision.ok
-          ? { type: 'RecordStockReserved', orderId, productId }
-          : {
-              type: 'RecordStockRejected',
-              orderId,
-              productId,
-              reason: decision.rejection.reason,
-            },
-      );
-    }
+    products.set(
+      productId,
+      decision.events.reduce((s, e) => deepFreeze(productDecider.evolve(s, e)), state),
+    );
+    for (const event of decision.events)
+      if (event.type === 'StockReserved')
+        productAnswers.push({ event, commandId: action.commandId });
+  }
+
+  /** The saga's translator: the product side's answers, in their log order, to order commands
+   *  (a redelivery sends the same command id again, which the order's owner absorbs). */
+  let lastAnswer: (typeof productAnswers)[number] | undefined;
+  function translatorStep(redeliver = false): void {
+    const answer = redeliver ? lastAnswer : productAnswers.shift();
+    if (!answer) return;
+    lastAnswer = answer;
+    const command =
+      'event' in answer
+        ? recordStockReserved(answer.event, answer.commandId)
+        : recordStockRejected(answer.refusal);
+    if (command) sendOrder(command.commandId, command.command);
   }
 
   function gatewayStep(): void {
@@ -732,12 +787,14 @@ function simulate(setup: SimulationSetup): SimulationResult {
   const busy = () =>
     cursor < log.length ||
     productInbox.length > 0 ||
+    productAnswers.length > 0 ||
     (gatewayInbox.length > 0 && !setup.gatewayHangs);
 
   if (setup.seed === undefined) {
     while (busy()) {
       while (cursor < log.length) sagaStep();
       productStep();
+      translatorStep();
       gatewayStep();
     }
   } else {
@@ -748,10 +805,12 @@ function simulate(setup: SimulationSetup): SimulationResult {
       clock += 1_000;
       if (cancelAt-- === 0) sendOrder('customer:cancel', customerCancel);
       const pick = next();
-      if (pick < 0.4) sagaStep();
-      else if (pick < 0.7) productStep(next());
+      if (pick < 0.35) sagaStep();
+      else if (pick < 0.6) productStep(next());
+      else if (pick < 0.75) translatorStep();
       else if (pick < 0.9) gatewayStep();
-      else sagaRedelivery();
+      else if (pick < 0.95) sagaRedelivery();
+      else translatorStep(true);
     }
   }
 
@@ -767,6 +826,7 @@ function simulate(setup: SimulationSetup): SimulationResult {
   while (busy()) {
     while (cursor < log.length) sagaStep();
     productStep();
+    translatorStep();
   }
 
   expect(sagaView).toStrictEqual(order);
@@ -804,7 +864,6 @@ describe('order fulfilment saga: simulation through the deciders', () => {
       'OrderStockReserved',
       'OrderStockReserved',
       'OrderStockReserved',
-      'OrderPaymentAuthorized',
       'OrderConfirmed',
     ]);
     expect(reservationsOf(result.products)).toStrictEqual({
@@ -916,9 +975,8 @@ describe('order fulfilment saga: simulation through the deciders', () => {
       if (rejectedCommands.includes('RecordStockReserved:illegal_transition')) {
         reached.add('a reservation made after the cancellation, then released');
       }
-      if (types.includes('OrderConfirmed')) reached.add('cancelled after confirmation');
-      if (types.includes('OrderPaymentAuthorized') && refunded.size === 1) {
-        reached.add('refunded on OrderCancelled');
+      if (types.includes('OrderConfirmed') && refunded.size === 1) {
+        reached.add('cancelled after confirmation, its payment refunded');
       }
       const cancelledAt = types.indexOf('OrderCancelled');
       if (
@@ -938,10 +996,9 @@ describe('order fulfilment saga: simulation through the deciders', () => {
     }
     expect([...reached].sort()).toStrictEqual([
       'a reservation made after the cancellation, then released',
-      'cancelled after confirmation',
+      'cancelled after confirmation, its payment refunded',
       'declined an authorize that came after the void',
       'refunded an authorization recorded after the cancellation',
-      'refunded on OrderCancelled',
       'voided a charge, then refunded its late authorization: given back once',
     ]);
   });
