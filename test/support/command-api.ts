@@ -1,13 +1,11 @@
 import type { Express } from 'express';
-import type { KafkaMessage } from 'kafkajs';
-import { replayPartitions } from '../../command-api/processor/replay';
 import { startCommandService } from '../../command-api/service';
 import { ensureTopics } from '../../infra/kafka-topics';
 import { ensureShardDatabases } from '../../infra/postgres-server';
 import type { Config } from '../../lib/config';
 import { issueToken, type Role } from '../../lib/http/auth';
 import { listen } from '../../lib/http/serve';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient, readToEnd } from '../../lib/kafka/index';
 import { topicCatalogue } from '../../lib/topics';
 import { decodeEvent } from '../../schemas/codec';
 import { runConfig, silentLogger } from './test-env';
@@ -90,23 +88,24 @@ export async function readEvents(config: Config, topic: string): Promise<StoredE
     topicCatalogue(config.topics).find((t) => t.name === topic)?.partitions ??
     config.topics.partitions;
   const events: StoredEvent[] = [];
-  await replayPartitions(
-    createKafka(config),
-    `${config.topics.prefix}.test-reader`,
+  await readToEnd(
+    createKafkaClient(config),
     Array.from({ length: partitions }, (_, partition) => ({ topic, partition })),
-    ({ partition }, message: KafkaMessage) => {
-      const { event, meta } = decodeEvent(message);
-      const { type, ...data } = event;
-      events.push({
-        type,
-        data,
-        aggregateId: meta.aggregateId,
-        aggregateVersion: meta.aggregateVersion,
-        commandId: meta.commandId,
-        eventId: meta.eventId,
-        partition,
-        offset: message.offset,
-      });
+    ({ records }) => {
+      for (const record of records) {
+        const { event, meta } = decodeEvent(record);
+        const { type, ...data } = event;
+        events.push({
+          type,
+          data,
+          aggregateId: meta.aggregateId,
+          aggregateVersion: meta.aggregateVersion,
+          commandId: meta.commandId,
+          eventId: meta.eventId,
+          partition: record.partition,
+          offset: String(record.offset),
+        });
+      }
     },
   );
   return events;
