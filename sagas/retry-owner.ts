@@ -40,12 +40,18 @@ export class RetryOwner implements PartitionWork<never> {
 
   async decide(entries: Entry<never>[]): Promise<Decided<never>> {
     const now = Date.now();
-    const blockedMs = this.options.payments.breaker.blockedForMs();
+    const { breaker } = this.options.payments;
+    const blockedMs = breaker.blockedForMs();
     if (blockedMs > 0) return this.waiting([], entries, now + blockedMs);
-    // Calls in a delay topic are in due order: the due ones are a prefix.
-    const firstLater = entries.findIndex((e) => notBefore(e) > now);
-    const due = firstLater < 0 ? entries : entries.slice(0, firstLater);
-    const later = firstLater < 0 ? [] : entries.slice(firstLater);
+    // Calls in a delay topic are in due order: the due ones are a prefix. While the breaker is
+    // half-open only its one trial call goes out; the rest follow once it has answered.
+    const dueCount = entries.findIndex((e) => notBefore(e) > now);
+    const cut = Math.min(
+      dueCount < 0 ? entries.length : dueCount,
+      breaker.state === 'half-open' ? 1 : entries.length,
+    );
+    const due = entries.slice(0, cut);
+    const later = entries.slice(cut);
     const outbox = new Outbox(this.options.retry);
     const owed: OwedPayment[] = [];
     for (const entry of due) {
@@ -60,7 +66,7 @@ export class RetryOwner implements PartitionWork<never> {
     }
     await settleAll(owed, this.options.payments, outbox);
     const [next] = later;
-    return this.waiting(outbox.records, later, next ? notBefore(next) : now);
+    return this.waiting(outbox.records, later, next ? Math.max(now, notBefore(next)) : now);
   }
 
   private waiting(
