@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { replayPartitions } from '../command-api/processor/replay';
 import type { Config } from '../lib/config';
 import { loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka, inTransaction } from '../lib/kafka';
+import { createKafkaClient, readToEnd } from '../lib/kafka/index';
 import { requireReachable, requireTopics } from '../lib/preflight';
 import { topicNames } from '../lib/topics';
 import {
@@ -33,26 +32,27 @@ export async function openDeadLetters(config: Config): Promise<DeadLetter[]> {
   const topic = topicNames(config.topics).sagaDeadLetter;
   const entries = new Map<string, DeadLetter>();
   const resolved = new Set<string>();
-  await replayPartitions(
-    createKafka(config),
-    `${config.topics.prefix}.cli.dlq`,
+  await readToEnd(
+    createKafkaClient(config),
     Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
-    ({ partition }, message) => {
-      const id = headerString(message.headers, DLQ_HEADERS.id);
-      if (!id) return;
-      if (headerString(message.headers, DLQ_HEADERS.resolution)) {
-        resolved.add(id);
-        return;
+    ({ records }) => {
+      for (const record of records) {
+        const id = headerString(record.headers, DLQ_HEADERS.id);
+        if (!id) continue;
+        if (headerString(record.headers, DLQ_HEADERS.resolution)) {
+          resolved.add(id);
+          continue;
+        }
+        entries.set(id, {
+          id,
+          partition: record.partition,
+          offset: String(record.offset),
+          request: decodePaymentRequest(record.value),
+          error: headerString(record.headers, DLQ_HEADERS.error) ?? '',
+          attempts: Number(headerString(record.headers, DLQ_HEADERS.attempts) ?? 0),
+          failedAt: headerString(record.headers, DLQ_HEADERS.failedAt) ?? '',
+        });
       }
-      entries.set(id, {
-        id,
-        partition,
-        offset: message.offset,
-        request: decodePaymentRequest(message.value),
-        error: headerString(message.headers, DLQ_HEADERS.error) ?? '',
-        attempts: Number(headerString(message.headers, DLQ_HEADERS.attempts) ?? 0),
-        failedAt: headerString(message.headers, DLQ_HEADERS.failedAt) ?? '',
-      });
     },
   );
   return [...entries.values()].filter((e) => !resolved.has(e.id));
@@ -66,18 +66,17 @@ export async function resolveDeadLetters(
 ): Promise<void> {
   if (letters.length === 0) return;
   const names = topicNames(config.topics);
-  const producer = createKafka(config).producer({
-    transactionalId: `${config.topics.prefix}.cli.dlq.${randomUUID()}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  // The redriven calls and the resolutions are written together or not at all.
+  const producer = createKafkaClient(config).transactionalProducer(
+    `${config.topics.prefix}.cli.dlq.${randomUUID()}`,
+  );
+  await producer.open();
   try {
-    await inTransaction(producer, async (tx) => {
+    await producer.transaction(async (tx) => {
       if (resolution === 'redriven') {
-        await tx.send({
-          topic: names.sagaRetries[0] as string,
-          messages: letters.map((l) => ({
+        await tx.send(
+          letters.map((l) => ({
+            topic: names.sagaRetries[0] as string,
             key: l.request.orderId,
             value: encodePaymentRequest({ ...l.request, attempt: 1 }),
             headers: {
@@ -85,19 +84,19 @@ export async function resolveDeadLetters(
               [RETRY_HEADERS.lastError]: `redriven from the dead-letter queue: ${l.error}`,
             },
           })),
-        });
+        );
       }
-      await tx.send({
-        topic: names.sagaDeadLetter,
-        messages: letters.map((l) => ({
+      await tx.send(
+        letters.map((l) => ({
+          topic: names.sagaDeadLetter,
           key: l.request.orderId,
           value: null,
           headers: { [DLQ_HEADERS.id]: l.id, [DLQ_HEADERS.resolution]: resolution },
         })),
-      });
+      );
     });
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 

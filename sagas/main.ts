@@ -16,14 +16,20 @@ runEntrypoint(async () => {
     [
       topics.orderEvents,
       topics.orderCommands,
+      topics.productEvents,
       topics.productCommands,
+      topics.productReplies,
       ...topics.sagaRetries,
       topics.sagaDeadLetter,
     ],
     'TOPIC_PREFIX and SAGA_RETRY_DELAYS_MS',
   );
   const logger = createLogger('sagas', config.logLevel);
-  const sagas = await startSagas(config, logger);
+  const sagas = await startSagas(config, logger, (err) => {
+    // A consumer that stopped for good leaves its partitions unserved: end, to be restarted.
+    logger.fatal({ err }, 'a saga consumer stopped; exiting');
+    void sagas.stop().finally(() => process.exit(1));
+  });
   logger.info('sagas running');
   stopOnSignals(logger, sagas.stop);
 });

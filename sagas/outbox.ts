@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Message as KafkaOut } from 'kafkajs';
-import { COMMAND_HEADERS } from '../command-api/processor/command-headers';
 import type { Message } from '../domain/decider';
-import type { Transaction } from '../lib/kafka';
+import type { OrderCommandAction, ProductCommandAction } from '../domain/fulfilment/actions';
+import type { OutgoingRecord } from '../lib/kafka/index';
 import type { TopicNames } from '../lib/topics';
 import { encodeCommand } from '../schemas/codec';
 import {
@@ -13,6 +12,9 @@ import {
 } from './payment-request';
 import type { PaymentStepResult } from './payment-step';
 
+/** Who the saga's commands come from. */
+export const SAGA_ACTOR = 'service:order-fulfilment-saga';
+
 export interface RetryPolicy {
   /** Delay before each retry; one retry topic each (SAGA_RETRY_DELAYS_MS). */
   delaysMs: number[];
@@ -20,22 +22,34 @@ export interface RetryPolicy {
 }
 
 /**
- * Everything one saga transaction writes: commands to product and order owners, payment
- * calls to retry later, payments given up on (dead letters). Sent and committed together with
- * the consumed offsets, so a restarted saga neither repeats nor forgets any of it.
+ * Everything one saga transaction appends: commands to product and order owners, payment calls
+ * to retry later, payment calls given up on (dead letters). The owned-partition runtime commits
+ * them with the consumed offsets, so a restarted saga neither repeats nor forgets any of it.
  */
 export class Outbox {
-  private readonly messages = new Map<string, KafkaOut[]>();
+  readonly records: OutgoingRecord[] = [];
+  private readonly commandIds = new Set<string>();
 
-  constructor(
-    private readonly policy: RetryPolicy,
-    private readonly actor: string,
-  ) {}
+  constructor(private readonly policy: RetryPolicy) {}
 
-  private push(topic: string, message: KafkaOut): void {
-    const list = this.messages.get(topic) ?? [];
-    list.push(message);
-    this.messages.set(topic, list);
+  /** A command of the workflow, to its aggregate's commands topic. */
+  action(action: ProductCommandAction | OrderCommandAction, correlationId: string): void {
+    if (action.aggregate === 'product')
+      this.command(
+        'product',
+        action.command.productId,
+        action.commandId,
+        action.command,
+        correlationId,
+      );
+    else
+      this.command(
+        'order',
+        action.command.orderId,
+        action.commandId,
+        action.command,
+        correlationId,
+      );
   }
 
   command(
@@ -44,22 +58,26 @@ export class Outbox {
     commandId: string,
     command: Message,
     correlationId: string,
-    notifyOrder = false,
   ): void {
+    // The same command twice in one transaction (a sweep and a reaction) is sent once.
+    if (this.commandIds.has(commandId)) return;
+    this.commandIds.add(commandId);
+    // The same id and request hash on every repeat: the owner answers repeats, applies once.
+    // No reply is asked for: the outcome shows in the owner's events (or its refusal's reply).
     const { value, headers } = encodeCommand(command, {
       commandId,
       correlationId,
-      actor: this.actor,
+      actor: SAGA_ACTOR,
       issuedAt: new Date().toISOString(),
+      requestHash: commandId,
     });
-    // The same command id and hash on every repeat: the owner answers repeats, applies once.
-    const extra: Record<string, string> = { [COMMAND_HEADERS.requestHash]: commandId };
-    if (notifyOrder) extra[COMMAND_HEADERS.notifyOrder] = 'true';
-    const topic =
-      aggregate === 'product'
-        ? this.policy.topics.productCommands
-        : this.policy.topics.orderCommands;
-    this.push(topic, { key: aggregateId, value, headers: { ...headers, ...extra } });
+    const { productCommands, orderCommands } = this.policy.topics;
+    this.records.push({
+      topic: aggregate === 'product' ? productCommands : orderCommands,
+      key: aggregateId,
+      value,
+      headers,
+    });
   }
 
   /**
@@ -71,7 +89,7 @@ export class Outbox {
     result: Extract<PaymentStepResult, { kind: 'retry' }>,
     now = Date.now(),
   ): 'retry' | 'dead-letter' {
-    const { delaysMs, topics } = this.policy;
+    const { delaysMs } = this.policy;
     if (!result.countsAsAttempt) {
       // The breaker kept us from calling: wait, keep the attempt.
       const index = Math.max(0, Math.min(request.attempt - 2, delaysMs.length - 1));
@@ -84,16 +102,7 @@ export class Outbox {
       return 'retry';
     }
     if (request.attempt > delaysMs.length) {
-      this.push(topics.sagaDeadLetter, {
-        key: request.orderId,
-        value: encodePaymentRequest(request),
-        headers: {
-          [DLQ_HEADERS.id]: randomUUID(),
-          [DLQ_HEADERS.error]: result.error.slice(0, 1000),
-          [DLQ_HEADERS.attempts]: String(request.attempt),
-          [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
-        },
-      });
+      this.deadLetter(request, result.error, now);
       return 'dead-letter';
     }
     const index = request.attempt - 1;
@@ -106,14 +115,29 @@ export class Outbox {
     return 'retry';
   }
 
+  /** Sets a payment call aside for an operator (`orderstream dlq`). */
+  deadLetter(request: PaymentRequest, error: string, now = Date.now()): void {
+    this.records.push({
+      topic: this.policy.topics.sagaDeadLetter,
+      key: request.orderId,
+      value: encodePaymentRequest(request),
+      headers: {
+        [DLQ_HEADERS.id]: randomUUID(),
+        [DLQ_HEADERS.error]: error.slice(0, 1000),
+        [DLQ_HEADERS.attempts]: String(request.attempt),
+        [DLQ_HEADERS.failedAt]: new Date(now).toISOString(),
+      },
+    });
+  }
+
   private toRetryTopic(
     index: number,
     request: PaymentRequest,
     error: string,
     notBefore: number,
   ): void {
-    const topic = this.policy.topics.sagaRetries[index] as string;
-    this.push(topic, {
+    this.records.push({
+      topic: this.policy.topics.sagaRetries[index] as string,
       key: request.orderId,
       value: encodePaymentRequest(request),
       headers: {
@@ -121,13 +145,5 @@ export class Outbox {
         [RETRY_HEADERS.lastError]: error.slice(0, 1000),
       },
     });
-  }
-
-  get isEmpty(): boolean {
-    return this.messages.size === 0;
-  }
-
-  async send(tx: Transaction): Promise<void> {
-    for (const [topic, messages] of this.messages) await tx.send({ topic, messages });
   }
 }

@@ -1,5 +1,5 @@
-import type { IHeaders } from 'kafkajs';
 import { z } from 'zod';
+import type { ConsumedHeaders } from '../lib/kafka/index';
 
 const money = z.object({ amount: z.number().int().nonnegative(), currency: z.string() });
 
@@ -53,8 +53,6 @@ export function decodePaymentRequest(value: Buffer | null): PaymentRequest {
   return paymentRequestSchema.parse(JSON.parse(String(value)));
 }
 
-export function headerString(headers: IHeaders | undefined, name: string): string | undefined {
-  const raw = headers?.[name];
-  const first = Array.isArray(raw) ? raw[0] : raw;
-  return first === undefined ? undefined : String(first);
+export function headerString(headers: ConsumedHeaders, name: string): string | undefined {
+  return headers[name]?.toString();
 }

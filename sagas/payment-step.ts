@@ -1,7 +1,9 @@
 import type { OrderCommand } from '../domain';
-import { paymentOutcomeCommandId } from '../domain/fulfilment/actions';
+import { type FulfilmentAction, paymentOutcomeCommandId } from '../domain/fulfilment/actions';
 import type { PaymentGatewayClient } from '../infra/payment-gateway/client';
+import type { Logger } from '../lib/logger';
 import type { CircuitBreaker } from './circuit-breaker';
+import type { Outbox } from './outbox';
 import type { PaymentRequest } from './payment-request';
 
 /** The gateway as the saga sees it (the simulator's client, or a real provider's adapter). */
@@ -106,4 +108,84 @@ async function callGateway(
   }
   breaker.succeeded();
   return { kind: 'settled', commands: [] };
+}
+
+/** What settling a payment call needs: the gateway, the process's breaker, a logger. */
+export interface PaymentDeps {
+  gateway: PaymentGateway;
+  breaker: CircuitBreaker;
+  logger: Logger;
+}
+
+/** A payment call the saga owes, and the correlation id of what asked for it. */
+export interface OwedPayment {
+  request: PaymentRequest;
+  correlationId: string;
+}
+
+/** A gateway call the workflow asks for, as its first attempt. */
+export function firstAttempt(
+  action: Exclude<FulfilmentAction, { kind: 'command' }>,
+): PaymentRequest {
+  switch (action.kind) {
+    case 'authorize-payment':
+      return { ...action, attempt: 1 };
+    case 'refund-payment':
+      return {
+        kind: 'refund-payment',
+        orderId: action.orderId,
+        paymentId: action.paymentId,
+        idempotencyKey: action.idempotencyKey,
+        attempt: 1,
+      };
+    case 'void-payment':
+      return {
+        kind: 'void-payment',
+        orderId: action.orderId,
+        idempotencyKey: action.idempotencyKey,
+        attempt: 1,
+      };
+  }
+}
+
+/** Calls the gateway once; records the outcome as order commands, or a retry / dead letter. */
+export async function settlePayment(
+  owed: OwedPayment,
+  deps: PaymentDeps,
+  outbox: Outbox,
+): Promise<void> {
+  const { request, correlationId } = owed;
+  const result = await runPaymentStep(request, deps.gateway, deps.breaker);
+  if (result.kind === 'settled') {
+    for (const c of result.commands)
+      outbox.command('order', c.command.orderId, c.commandId, c.command, correlationId);
+    return;
+  }
+  const route = outbox.retryLater(request, result);
+  deps.logger.warn(
+    { orderId: request.orderId, attempt: request.attempt, error: result.error, route },
+    'payment call did not settle',
+  );
+}
+
+/**
+ * Settles a batch's payment calls: the orders concurrently, each order's calls one after the
+ * other in the order asked (an authorize before the void that follows it).
+ */
+export async function settleAll(
+  owed: OwedPayment[],
+  deps: PaymentDeps,
+  outbox: Outbox,
+): Promise<void> {
+  const byOrder = new Map<string, OwedPayment[]>();
+  for (const o of owed) {
+    const list = byOrder.get(o.request.orderId) ?? [];
+    list.push(o);
+    byOrder.set(o.request.orderId, list);
+  }
+  await Promise.all(
+    [...byOrder.values()].map(async (calls) => {
+      for (const call of calls) await settlePayment(call, deps, outbox);
+    }),
+  );
 }

@@ -1,19 +1,30 @@
 import { PaymentGatewayClient } from '../infra/payment-gateway/client';
 import type { Config } from '../lib/config';
-import { createKafka } from '../lib/kafka';
+import { createKafkaClient, type TopicPartition } from '../lib/kafka/index';
 import type { Logger } from '../lib/logger';
+import { OwnedPartitions } from '../lib/owned-partitions/owned-partitions';
 import { topicNames } from '../lib/topics';
 import { CircuitBreaker } from './circuit-breaker';
-import { RetryWorker } from './retry-worker';
-import { SagaProcessor } from './saga-processor';
+import { type DeadlineSweep, FulfilmentOwner } from './fulfilment-owner';
+import { ReservationTranslator } from './reservation-translator';
+import { RetryOwner } from './retry-owner';
 
 export interface Sagas {
   stop: () => Promise<void>;
 }
 
-/** The sagas process: the fulfilment saga on the order events, and one worker per retry topic. */
-export async function startSagas(config: Config, logger: Logger): Promise<Sagas> {
-  const kafka = createKafka(config, logger);
+/**
+ * The sagas process (DESIGN §6), three groups of owned partitions on the one runtime: the
+ * fulfilment saga on the order events, the reservation translator on the product events and
+ * replies, and the retry owners on every retry topic. `onCrash` hears of a consumer that
+ * stopped for good (the process should then end, so its supervisor starts it again).
+ */
+export async function startSagas(
+  config: Config,
+  logger: Logger,
+  onCrash: (error: Error) => void = () => undefined,
+): Promise<Sagas> {
+  const kafka = createKafkaClient(config, logger);
   const topics = topicNames(config.topics);
   const retry = { delaysMs: config.topics.sagaRetryDelaysMs, topics };
   const gateway = new PaymentGatewayClient(config.paymentGateway.url, {
@@ -21,37 +32,68 @@ export async function startSagas(config: Config, logger: Logger): Promise<Sagas>
   });
   // One breaker for the whole process: every path to the gateway sees its failures.
   const breaker = new CircuitBreaker(config.saga.breakerThreshold, config.saga.breakerCooldownMs);
-  const groupPrefix = config.topics.prefix;
-  const saga = new SagaProcessor({
+  const payments = { gateway, breaker, logger };
+  const prefix = `${config.topics.prefix}.saga`;
+  const runtime = {
     kafka,
     logger,
-    groupId: `${groupPrefix}.saga.fulfilment`,
-    transactionalIdPrefix: `${groupPrefix}.saga.fulfilment`,
-    ordersTopic: topics.orderEvents,
-    retry,
-    gateway,
-    breaker,
-    deadlineMs: config.saga.deadlineMs,
     sessionTimeoutMs: config.commands.sessionTimeoutMs,
-    sweepEveryMs: Math.min(1000, Math.max(100, Math.floor(config.saga.deadlineMs / 10))),
-  });
-  const workers = config.topics.sagaRetryDelaysMs.map(
-    (_, index) =>
-      new RetryWorker({
+    maxBatch: config.commands.maxPerTransaction,
+  };
+
+  const fulfilment = new OwnedPartitions<DeadlineSweep>({
+    ...runtime,
+    groupId: `${prefix}.fulfilment`,
+    topics: [topics.orderEvents],
+    transactionalId: (p) => `${prefix}.fulfilment.${p.partition}`,
+    work: (p) =>
+      new FulfilmentOwner({
         kafka,
         logger,
-        index,
-        groupPrefix,
+        groupId: `${prefix}.fulfilment`,
+        ordersTopic: topics.orderEvents,
+        partition: p.partition,
         retry,
-        gateway,
-        breaker,
-        sessionTimeoutMs: config.commands.sessionTimeoutMs,
+        payments,
+        deadlineMs: config.saga.deadlineMs,
       }),
-  );
-  await Promise.all([saga.start(), ...workers.map((w) => w.start())]);
+  });
+  const sourceOf = (p: TopicPartition) => (p.topic === topics.productEvents ? 'events' : 'replies');
+  const reservations = new OwnedPartitions<never>({
+    ...runtime,
+    groupId: `${prefix}.reservations`,
+    topics: [topics.productEvents, topics.productReplies],
+    transactionalId: (p) => `${prefix}.reservations.${sourceOf(p)}.${p.partition}`,
+    work: () =>
+      new ReservationTranslator({ logger, retry, productEventsTopic: topics.productEvents }),
+  });
+  const retries = new OwnedPartitions<never>({
+    ...runtime,
+    groupId: `${prefix}.retries`,
+    topics: topics.sagaRetries,
+    transactionalId: (p) =>
+      `${prefix}.retries.${topics.sagaRetries.indexOf(p.topic)}.${p.partition}`,
+    work: () => new RetryOwner({ logger, retry, payments }),
+  });
+  const all = [fulfilment, reservations, retries];
+  await Promise.all(all.map((owned) => owned.start()));
+
+  // The deadline sweep: a local request to every fulfilment owner, which runs it between
+  // batches (also on the orders a restarted saga has just rebuilt).
+  const sweepEveryMs = Math.min(1000, Math.max(100, Math.floor(config.saga.deadlineMs / 10)));
+  let crashed = false;
+  const timer = setInterval(() => {
+    fulfilment.broadcast(() => ({ kind: 'deadline-sweep' }));
+    const error = all.find((owned) => owned.crashed)?.crashed;
+    if (error && !crashed) {
+      crashed = true;
+      onCrash(error);
+    }
+  }, sweepEveryMs);
   return {
     stop: async () => {
-      await Promise.allSettled([saga.stop(), ...workers.map((w) => w.stop())]);
+      clearInterval(timer);
+      await Promise.allSettled(all.map((owned) => owned.stop()));
     },
   };
 }

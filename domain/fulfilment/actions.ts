@@ -5,17 +5,19 @@ import type {
   ConfirmOrder,
   RecordPaymentAuthorized,
   RecordPaymentFailed,
+  RecordStockRejected,
+  RecordStockReserved,
 } from '../order/commands';
 import type { ReleaseReservation, ReserveStock } from '../product/commands';
 
-/** Reserve a line's stock; the product's owner then sends the order RecordStockReserved /
- *  RecordStockRejected with the outcome (`notifyOrder`). */
+/** Reserve a line's stock. Its outcome reaches the order through the product's log: the
+ *  StockReserved event or the refusal's reply record, told apart by this command id
+ *  (`reservationAsked`, reservations.ts). */
 export interface ReserveStockAction {
   kind: 'command';
   aggregate: 'product';
   command: ReserveStock;
   commandId: string;
-  notifyOrder: true;
 }
 
 /** Give a line's stock back (a no-op at the product when nothing is held for the order). */
@@ -24,7 +26,6 @@ export interface ReleaseReservationAction {
   aggregate: 'product';
   command: ReleaseReservation;
   commandId: string;
-  notifyOrder?: never;
 }
 
 export type ProductCommandAction = ReserveStockAction | ReleaseReservationAction;
@@ -32,7 +33,13 @@ export type ProductCommandAction = ReserveStockAction | ReleaseReservationAction
 export interface OrderCommandAction {
   kind: 'command';
   aggregate: 'order';
-  command: RecordPaymentAuthorized | RecordPaymentFailed | ConfirmOrder | CancelOrder;
+  command:
+    | RecordStockReserved
+    | RecordStockRejected
+    | RecordPaymentAuthorized
+    | RecordPaymentFailed
+    | ConfirmOrder
+    | CancelOrder;
   commandId: string;
 }
 
@@ -80,16 +87,35 @@ export const reserveCommandId = (orderId: string, productId: string): string =>
   `saga:${part(orderId)}:reserve:${part(productId)}`;
 export const releaseCommandId = (orderId: string, productId: string): string =>
   `saga:${part(orderId)}:release:${part(productId)}`;
+/** ConfirmOrder, for an order whose payment was recorded before payments confirmed orders. */
 export const confirmCommandId = (orderId: string): string => `saga:${part(orderId)}:confirm`;
-/** CancelOrder after a stock rejection or a payment failure. */
-export const cancelCommandId = (orderId: string): string => `saga:${part(orderId)}:cancel`;
 /** CancelOrder for an order left pending past the deadline. */
 export const deadlineCommandId = (orderId: string): string => `saga:${part(orderId)}:deadline`;
 /** RecordPaymentAuthorized / RecordPaymentFailed: one id for both, so only the first word on
  *  the payment is recorded. */
 export const paymentOutcomeCommandId = (orderId: string): string => `saga:${part(orderId)}:payment`;
+/** RecordStockReserved / RecordStockRejected of a line: one id for both, so only the first word
+ *  on the line's reservation is recorded. */
+export const stockOutcomeCommandId = (orderId: string, productId: string): string =>
+  `saga:${part(orderId)}:stock:${part(productId)}`;
 export const paymentIdempotencyKey = (orderId: string): string => `pay:${part(orderId)}`;
 export const refundIdempotencyKey = (orderId: string): string => `refund:${part(orderId)}`;
+
+const unpart = (escaped: string): string =>
+  escaped.replace(/%(25|3A)/g, (code) => (code === '%25' ? '%' : ':'));
+
+/** The order and product of a `reserveCommandId`, or null for any other id (a reservation made
+ *  by hand, another step). Exact: only an id `reserveCommandId` makes is recognised. */
+export function parseReserveCommandId(
+  commandId: string,
+): { orderId: string; productId: string } | null {
+  const fields = commandId.split(':');
+  if (fields.length !== 4 || fields[0] !== 'saga' || fields[2] !== 'reserve') return null;
+  const orderId = unpart(fields[1] ?? '');
+  const productId = unpart(fields[3] ?? '');
+  if (orderId === '' || productId === '') return null;
+  return reserveCommandId(orderId, productId) === commandId ? { orderId, productId } : null;
+}
 
 /** The gateway's answer to an authorize-payment action. */
 export type PaymentOutcome =

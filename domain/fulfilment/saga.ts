@@ -6,7 +6,6 @@ import type { CancelOrder } from '../order/commands';
 import type { OrderEvent } from '../order/events';
 import type { Order, OrderState } from '../order/state';
 import {
-  cancelCommandId,
   confirmCommandId,
   deadlineCommandId,
   type FulfilmentAction,
@@ -89,8 +88,24 @@ function cancel(orderId: string, reason: string, commandId: string): OrderComman
 const deadlineCancel = (orderId: string, deadlineMs: number): OrderCommandAction =>
   cancel(orderId, deadlineReason(deadlineMs), deadlineCommandId(orderId));
 
+/** Every line whose stock may be held for the order: all but those the product refused. */
+function releases(order: Order): ReleaseReservationAction[] {
+  return order.lines
+    .filter((line) => !order.stockRejected.some((r) => r.productId === line.productId))
+    .map(
+      (line): ReleaseReservationAction => ({
+        kind: 'command',
+        aggregate: 'product',
+        command: { type: 'ReleaseReservation', productId: line.productId, orderId: order.orderId },
+        commandId: releaseCommandId(order.orderId, line.productId),
+      }),
+    );
+}
+
 /** What the saga asks for after one order event. Deterministic: the same input always gives the
- *  same actions with the same ids. */
+ *  same actions with the same ids. The order decides its own confirmation (a payment that
+ *  completes a reserved order) and cancellation (a refused line, a failed payment): the saga
+ *  only reserves, asks for the payment, and compensates a cancellation. */
 export function reactToOrderEvent(input: OrderReaction): FulfilmentAction[] {
   const { before, after, event } = input;
   if (!after.exists) return [];
@@ -113,12 +128,11 @@ export function reactToOrderEvent(input: OrderReaction): FulfilmentAction[] {
             quantity: line.quantity,
           },
           commandId: reserveCommandId(orderId, line.productId),
-          notifyOrder: true,
         }),
       );
     }
     case 'OrderStockReserved': {
-      // Not with a rejected line: a cancellation is already on its way, do not take money.
+      // Not once the order has left pending or has a word on the payment: no money twice.
       if (!isPaymentInDoubt(after)) return [];
       return [
         {
@@ -131,40 +145,31 @@ export function reactToOrderEvent(input: OrderReaction): FulfilmentAction[] {
         },
       ];
     }
-    case 'OrderStockRejected': {
-      const first = before.exists && before.stockRejected.length === 0;
-      if (!first || !isPending(after)) return [];
-      return [cancel(orderId, `out of stock: ${event.reason}`, cancelCommandId(orderId))];
-    }
     case 'OrderPaymentAuthorized':
       // Authorized after the order was cancelled (the gateway answered late): give it back.
       if (after.exists && after.status === 'cancelled')
         return [refundPayment(orderId, event.paymentId)];
-      if (!isPending(after)) return [];
-      return [orderCommand({ type: 'ConfirmOrder', orderId }, confirmCommandId(orderId))];
-    case 'OrderPaymentFailed':
-      if (!isPending(after)) return [];
-      return [cancel(orderId, `payment failed: ${event.reason}`, cancelCommandId(orderId))];
+      // Recorded before payments confirmed orders themselves: confirm it as the saga did then.
+      if (isPending(after) && allLinesReserved(after))
+        return [orderCommand({ type: 'ConfirmOrder', orderId }, confirmCommandId(orderId))];
+      return [];
     case 'OrderCancelled': {
-      // Every line, reserved or not: releasing what is not held is a no-op at the product, and
-      // a ReserveStock still in flight is handled by the product before this release.
-      const releases: FulfilmentAction[] = after.lines.map(
-        (line): ReleaseReservationAction => ({
-          kind: 'command',
-          aggregate: 'product',
-          command: { type: 'ReleaseReservation', productId: line.productId, orderId },
-          commandId: releaseCommandId(orderId, line.productId),
-        }),
-      );
+      // Lines reserved, or whose reservation is still in flight (the product takes its
+      // commands in order, so the release comes after it); releasing what is not held is a
+      // no-op at the product.
+      const release: FulfilmentAction[] = releases(after);
       const payment = before.exists ? before.payment : null;
-      if (payment) return [...releases, refundPayment(orderId, payment.paymentId)];
+      if (payment) return [...release, refundPayment(orderId, payment.paymentId)];
       // The authorization was asked for and never answered: the gateway may have charged (and
       // a retry may still charge). Void it by its key rather than wait for an answer.
-      if (isPaymentInDoubt(before)) return [...releases, voidPayment(orderId)];
-      return releases;
+      if (isPaymentInDoubt(before)) return [...release, voidPayment(orderId)];
+      return release;
     }
-    // Nothing to do. (OrderReturned could refund the payment; returns are not refunded by the
-    // saga yet.)
+    // Nothing to do: a refused line and a failed payment cancel the order in the same decision
+    // (its OrderCancelled follows); OrderConfirmed is the end of fulfilment. (OrderReturned
+    // could refund the payment; returns are not refunded by the saga yet.)
+    case 'OrderStockRejected':
+    case 'OrderPaymentFailed':
     case 'OrderConfirmed':
     case 'OrderShipped':
     case 'OrderDelivered':

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
+import { paymentOutcomeCommandId, stockOutcomeCommandId } from '../../domain/fulfilment/actions';
 import type { Config } from '../../lib/config';
 import { ShardingRing } from '../../lib/sharding-ring';
 import { call, isolatedConfig, tokenFor } from '../support/command-api';
@@ -32,22 +33,26 @@ describe('order fulfilment saga', () => {
   });
   afterAll(() => h.stop());
 
-  it('happy path: the order ends confirmed, stock reduced by its lines, payment authorized once', async () => {
+  it('happy path: the order ends confirmed by its payment, stock reduced by its lines, payment authorized once', async () => {
     const productId = await h.createProduct(10);
     const orderId = await h.placeOrder('happy', productId, 3);
     const byOrder = await h.settled([orderId]);
-    expect(typesOf(byOrder.get(orderId))).toEqual([
-      'OrderPlaced',
-      'OrderStockReserved',
-      'OrderPaymentAuthorized',
-      'OrderConfirmed',
-    ]);
+    const events = byOrder.get(orderId) ?? [];
+    expect(typesOf(events)).toEqual(['OrderPlaced', 'OrderStockReserved', 'OrderConfirmed']);
     const stock = (await h.productEvents()).filter((e) => e.aggregateId === productId);
     expect(stock.at(-1)?.data.available).toBe(7);
     const payments = h.gateway.ledger.list({ orderId });
-    expect(
-      payments.filter((p) => p.type === 'authorization' && p.status === 'authorized'),
-    ).toHaveLength(1);
+    const authorized = payments.filter(
+      (p) => p.type === 'authorization' && p.status === 'authorized',
+    );
+    expect(authorized).toHaveLength(1);
+    // The stock's word came from the product's log through the saga, the confirmation from
+    // recording the payment: no ConfirmOrder, and the payment is on the OrderConfirmed.
+    expect(events[1]?.commandId).toBe(stockOutcomeCommandId(orderId, productId));
+    expect(events[2]).toMatchObject({
+      commandId: paymentOutcomeCommandId(orderId),
+      data: { paymentId: authorized[0]?.paymentId, amount: { amount: 3000, currency: 'EUR' } },
+    });
   });
 
   it('flash sale: 100 units, 2,000 concurrent customers → exactly 100 confirmed, 1,900 cancelled out of stock, stock 0 everywhere', async () => {
@@ -65,9 +70,17 @@ describe('order fulfilment saga', () => {
     expect(confirmed).toHaveLength(100);
     expect(cancelled).toHaveLength(1900);
     for (const id of cancelled) {
-      const reason = byOrder.get(id)?.find((e) => e.type === 'OrderCancelled')?.data.reason;
-      expect(reason).toMatch(/^out of stock/);
+      const events = byOrder.get(id) ?? [];
+      expect(typesOf(events)).toEqual(['OrderPlaced', 'OrderStockRejected', 'OrderCancelled']);
+      // The order cancelled itself on recording the refusal: no CancelOrder from the saga.
+      const cancellation = events.find((e) => e.type === 'OrderCancelled');
+      expect(cancellation?.data.reason).toMatch(/^out of stock/);
+      expect(cancellation?.commandId).toBe(stockOutcomeCommandId(id, productId));
     }
+    for (const id of confirmed)
+      expect(byOrder.get(id)?.find((e) => e.type === 'OrderConfirmed')?.commandId).toBe(
+        paymentOutcomeCommandId(id),
+      );
 
     // Stock: 0 in the events, never below; 0 in the Postgres read model and in Redis.
     const stock = (await h.productEvents()).filter(
@@ -128,7 +141,14 @@ describe('order fulfilment saga', () => {
         expect(types.filter((t) => t === 'OrderConfirmed' || t === 'OrderCancelled')).toHaveLength(
           1,
         );
-        expect(types.filter((t) => t === 'OrderPaymentAuthorized').length).toBeLessThanOrEqual(1);
+        // Charged once, whatever was retried: the confirmation carries that payment.
+        const charged = h.gateway.ledger
+          .list({ orderId: id })
+          .filter((p) => p.type === 'authorization' && p.status === 'authorized');
+        expect(charged).toHaveLength(1);
+        expect(byOrder.get(id)?.find((e) => e.type === 'OrderConfirmed')?.data.paymentId).toBe(
+          charged[0]?.paymentId,
+        );
       }
       // Transient failures were retried, not turned into cancellations.
       expect(

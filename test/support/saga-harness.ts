@@ -1,10 +1,9 @@
-import { replayPartitions } from '../../command-api/processor/replay';
 import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
 import { createPaymentGateway, type PaymentGateway } from '../../infra/payment-gateway/app';
 import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
 import type { Config } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient, readToEnd } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import { type Projectors, startProjectors } from '../../projectors/service';
 import {
@@ -123,15 +122,14 @@ export class SagaHarness {
   async orderReplies(): Promise<CommandReply[]> {
     const topic = topicNames(this.config.topics).orderReplies;
     const replies: CommandReply[] = [];
-    await replayPartitions(
-      createKafka(this.config),
-      `${this.config.topics.prefix}.test-reader`,
+    await readToEnd(
+      createKafkaClient(this.config),
       Array.from({ length: this.config.topics.partitions }, (_, partition) => ({
         topic,
         partition,
       })),
-      (_ref, message) => {
-        replies.push(decodeReply(message.value));
+      ({ records }) => {
+        for (const record of records) replies.push(decodeReply(record.value));
       },
     );
     return replies;
