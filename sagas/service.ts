@@ -43,6 +43,7 @@ export async function startSagas(
 
   const fulfilment = new OwnedPartitions<DeadlineSweep>({
     ...runtime,
+    name: 'saga',
     groupId: `${prefix}.fulfilment`,
     topics: [topics.orderEvents],
     transactionalId: (p) => `${prefix}.fulfilment.${p.partition}`,
@@ -61,6 +62,7 @@ export async function startSagas(
   const sourceOf = (p: TopicPartition) => (p.topic === topics.productEvents ? 'events' : 'replies');
   const reservations = new OwnedPartitions<never>({
     ...runtime,
+    name: 'reservation outcome',
     groupId: `${prefix}.reservations`,
     topics: [topics.productEvents, topics.productReplies],
     transactionalId: (p) => `${prefix}.reservations.${sourceOf(p)}.${p.partition}`,
@@ -69,6 +71,7 @@ export async function startSagas(
   });
   const retries = new OwnedPartitions<never>({
     ...runtime,
+    name: 'saga retry',
     groupId: `${prefix}.retries`,
     topics: topics.sagaRetries,
     transactionalId: (p) =>

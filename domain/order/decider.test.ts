@@ -294,7 +294,9 @@ describe('RecordPaymentAuthorized', () => {
   it('confirms an order whose stock is all reserved: one event carries the payment', () => {
     const state = given([placed, stockReserved('p-1'), stockReserved('p-2')])
       .when(sample.RecordPaymentAuthorized)
-      .then([{ type: 'OrderConfirmed', orderId, customerId, paymentId: 'pay-1', amount: eur(2000) }]);
+      .then([
+        { type: 'OrderConfirmed', orderId, customerId, paymentId: 'pay-1', amount: eur(2000) },
+      ]);
     expect(state).toMatchObject({ status: 'confirmed', payment: { paymentId: 'pay-1' } });
   });
 
@@ -350,12 +352,18 @@ describe('RecordPaymentFailed', () => {
         { type: 'OrderPaymentFailed', orderId, customerId, reason: 'card declined' },
         { type: 'OrderCancelled', orderId, customerId, reason: 'payment failed: card declined' },
       ]);
-    expect(state).toMatchObject({ status: 'cancelled', payment: null, paymentFailure: 'card declined' });
+    expect(state).toMatchObject({
+      status: 'cancelled',
+      payment: null,
+      paymentFailure: 'card declined',
+    });
   });
 
   it('withdraws an earlier authorization (the latest word on payment wins)', () => {
-    const state = given([...ready, { type: 'OrderPaymentFailed', orderId, customerId, reason: 'x' }])
-      .when(sample.ShipOrder).state;
+    const state = given([
+      ...ready,
+      { type: 'OrderPaymentFailed', orderId, customerId, reason: 'x' },
+    ]).when(sample.ShipOrder).state;
     expect(state).toMatchObject({ payment: null, paymentFailure: 'x' });
   });
 

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
-import { partitionOf } from '../../lib/kafka/index';
 import type { Config } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
 import { createKafka, logEndOffsets } from '../../lib/kafka';
+import { partitionOf } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import { startProjectors } from '../../projectors/service';
 import { viewsKeys } from '../../projectors/views/keys';

@@ -1,10 +1,9 @@
 import { CommandBus } from '../../command-api/command-bus';
-import { partitionOf } from '../../lib/kafka/index';
 import type { CommandReply } from '../../command-api/processor/reply';
 import type { PlaceOrder } from '../../domain';
 import { MAX_MINOR_UNITS } from '../../domain/money';
 import type { Config } from '../../lib/config';
-import { createKafkaClient } from '../../lib/kafka/index';
+import { createKafkaClient, partitionOf } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import {
   call,

@@ -1,5 +1,5 @@
-import { partitionOf } from '../../lib/kafka/index';
 import type { Config } from '../../lib/config';
+import { partitionOf } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import {
   call,

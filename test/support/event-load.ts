@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Message as KafkaMessageOut } from 'kafkajs';
-import { partitionOf } from '../../lib/kafka/index';
 import {
   type Decider,
   type OrderCommand,
@@ -12,6 +11,7 @@ import {
 } from '../../domain';
 import type { Config } from '../../lib/config';
 import { createKafka } from '../../lib/kafka';
+import { partitionOf } from '../../lib/kafka/index';
 import { topicNames } from '../../lib/topics';
 import { encodeEvent } from '../../schemas/codec';
 

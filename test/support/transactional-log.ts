@@ -1,8 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
-import { partitionOf } from '../../lib/kafka/index';
 import { replayPartitions } from '../../command-api/processor/replay';
 import type { Config } from '../../lib/config';
 import { createKafka, logEndOffsets } from '../../lib/kafka';
+import { partitionOf } from '../../lib/kafka/index';
 import type { ProjectedEvent, ProjectionTarget } from '../../projectors/runtime/projection';
 import { decodeEvent, encodeEvent, type TypedMessage } from '../../schemas/codec';
 
