@@ -99,6 +99,14 @@ export interface GroupHandlers {
   onRevoked?(partitions: TopicPartition[]): Promise<void> | void;
   /** One partition's batch; the next batch of that partition waits until this settles. */
   onBatch(batch: RecordBatch): Promise<void>;
+  /**
+   * The next offset to read in a partition moved past records that are never delivered
+   * (transaction markers, records of aborted transactions), every record before it having
+   * been delivered and its onBatch settled: a reader's checkpoint may move there. Reported for
+   * partitions whose start is known (sought in onAssigned, or with a batch delivered since);
+   * a report may come late, or not at all while more records follow at once.
+   */
+  onPosition?(position: TopicPartitionOffset): void;
   /** The consumer stopped for good (a non-retriable error); it delivers nothing more. */
   onCrash?(error: Error): void;
 }
@@ -188,6 +196,8 @@ export interface KafkaAdmin {
   offsets(topic: string): Promise<PartitionOffsets[]>;
   /** The group's committed positions for `topics` (absent: nothing committed). */
   groupOffsets(groupId: string, topics: string[]): Promise<TopicPartitionOffset[]>;
+  /** Sets the group's committed positions; the group must have no member (Kafka's rule). */
+  setGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
   listGroups(): Promise<string[]>;
   describeGroups(groupIds: string[]): Promise<GroupDescription[]>;
   deleteGroups(groupIds: string[]): Promise<void>;

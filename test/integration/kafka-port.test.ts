@@ -241,6 +241,83 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     expect((await readAll(output)).length).toBe(8);
   });
 
+  it('tells a group member the position past an aborted transaction that ends a partition', async () => {
+    const topic = await newTopic(2);
+    const tx = kafka.transactionalProducer(`${prefix}.tail.${randomUUID()}`);
+    closers.push(() => tx.close());
+    await tx.open();
+    const toBoth = (value: string) =>
+      [0, 1].map((partition) => ({ topic, partition, key: 'k', value: Buffer.from(value) }));
+    // Each partition: records 0 and 1, a commit marker (2), an aborted record (3), an abort marker (4).
+    await tx.transaction((t) => t.send([...toBoth('a'), ...toBoth('b')]));
+    await expect(
+      tx.transaction(async (t) => {
+        await t.send(toBoth('aborted'));
+        throw new Error('abort it');
+      }),
+    ).rejects.toThrow('abort it');
+    const admin = kafka.admin();
+    try {
+      expect((await admin.offsets(topic)).map((p) => p.high)).toEqual([5n, 5n]);
+    } finally {
+      await admin.close();
+    }
+
+    const consumer = kafka.groupConsumer({
+      groupId: `${prefix}.tail.${randomUUID()}`,
+      topics: [topic],
+    });
+    closers.push(() => consumer.close());
+    const delivered: string[] = [];
+    const lastDelivered = new Map<number, bigint>();
+    const reported: string[] = [];
+    await consumer.start({
+      onAssigned: (partitions) => {
+        // Partition 0 from its start; partition 1 right before the aborted transaction.
+        for (const p of partitions) consumer.seek({ ...p, offset: p.partition === 0 ? 0n : 3n });
+      },
+      onBatch: async (batch) => {
+        for (const r of batch.records) {
+          delivered.push(`${r.partition}:${r.offset}`);
+          lastDelivered.set(r.partition, r.offset);
+        }
+      },
+      onPosition: ({ partition, offset }) => {
+        // Reported only once every record before it was delivered.
+        const before = lastDelivered.get(partition) ?? -1n;
+        reported.push(
+          `${partition}:${offset}${offset > before ? '' : ' before a delivered record'}`,
+        );
+      },
+    });
+    await eventually(
+      async () => new Set(reported),
+      (seen) => seen.has('0:5') && seen.has('1:5'),
+      30_000,
+    );
+    expect(delivered).toEqual(['0:0', '0:1']);
+    expect(reported.filter((r) => r.includes('before'))).toEqual([]);
+  });
+
+  it("sets a group's committed positions", async () => {
+    const topic = await newTopic(2);
+    const groupId = `${prefix}.set.${randomUUID()}`;
+    const admin = kafka.admin();
+    try {
+      await admin.setGroupOffsets(groupId, [
+        { topic, partition: 0, offset: 3n },
+        { topic, partition: 1, offset: 1n },
+      ]);
+      const committed = await admin.groupOffsets(groupId, [topic]);
+      expect(committed.sort((a, b) => a.partition - b.partition)).toEqual([
+        { topic, partition: 0, offset: 3n },
+        { topic, partition: 1, offset: 1n },
+      ]);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('moves partitions between members: revoked from one, assigned to the other', async () => {
     const topic = await newTopic(4);
     const groupId = `${prefix}.members.${randomUUID()}`;

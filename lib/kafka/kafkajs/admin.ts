@@ -102,6 +102,19 @@ export class KafkajsAdmin implements KafkaAdmin {
     );
   }
 
+  async setGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    const admin = await this.ready();
+    for (const topic of new Set(offsets.map((o) => o.topic))) {
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets
+          .filter((o) => o.topic === topic)
+          .map((o) => ({ partition: o.partition, offset: String(o.offset) })),
+      });
+    }
+  }
+
   async listGroups(): Promise<string[]> {
     const { groups } = await (await this.ready()).listGroups();
     return groups.map((g) => g.groupId);

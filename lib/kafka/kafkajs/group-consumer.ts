@@ -37,6 +37,10 @@ export function recordsOf(batch: Batch): ConsumedRecord[] {
  * (GROUP_JOIN), so revoked and assigned partitions are its difference with the previous one;
  * a new partition is paused until `onAssigned` has settled, so no record reaches `onBatch`
  * before the handler has seen (and maybe sought) its partition.
+ *
+ * Positions past undelivered records come from kafkajs' END_BATCH_PROCESS event: it also fires
+ * for a fetch of nothing but markers and aborted records (which never reaches eachBatch), and
+ * its `lastOffset` counts such records after a batch's last message.
  */
 export class KafkajsGroupConsumer implements GroupConsumer {
   readonly groupId: string;
@@ -46,6 +50,10 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   private readonly ready = new Map<string, Promise<void>>();
   private assignmentTurn: Promise<void> = Promise.resolve();
   private handlers: GroupHandlers | undefined;
+  /** Per partition: the next offset to deliver, once known (sought, or after a batch). */
+  private readonly next = new Map<string, bigint>();
+  /** Per partition: the last offset of the batch just delivered, for its END_BATCH_PROCESS. */
+  private readonly justDelivered = new Map<string, bigint>();
 
   constructor(
     kafka: Kafka,
@@ -71,6 +79,13 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) handlers.onCrash?.(payload.error);
     });
+    if (handlers.onPosition) {
+      const report = handlers.onPosition.bind(handlers);
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const position = this.passed(payload);
+        if (position) report(position);
+      });
+    }
     await consumer.connect();
     for (const topic of this.options.topics)
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -102,9 +117,43 @@ export class KafkajsGroupConsumer implements GroupConsumer {
           clearInterval(beat);
         }
         // kafkajs fetches from the last resolved offset: resolve what was delivered.
-        if (!isStale()) resolveOffset(String(last.offset));
+        if (!isStale()) {
+          resolveOffset(String(last.offset));
+          this.next.set(key, last.offset + 1n);
+          this.justDelivered.set(key, last.offset);
+        }
       },
     });
+  }
+
+  /**
+   * Where a finished fetch leaves a partition when it ends on records never delivered: after a
+   * delivered batch, its last offset if past the last message; for a fetch of nothing but
+   * markers and aborted records, its last offset if the fetch covers where the partition
+   * stands (a fetch from before a seek may not).
+   */
+  private passed(payload: {
+    topic: string;
+    partition: number;
+    batchSize: number;
+    firstOffset: string | null;
+    lastOffset: string;
+  }): TopicPartitionOffset | undefined {
+    const key = keyOf(payload.topic, payload.partition);
+    const delivered = this.justDelivered.get(key);
+    this.justDelivered.delete(key);
+    const next = this.next.get(key);
+    if (next === undefined || !this.owned.has(key) || this.ready.has(key)) return undefined;
+    if (payload.batchSize > 0) {
+      // Only a batch this consumer delivered (not one skipped as stale) says where it ended.
+      if (delivered === undefined) return undefined;
+    } else if (payload.firstOffset === null || BigInt(payload.firstOffset) > next) {
+      return undefined;
+    }
+    const offset = BigInt(payload.lastOffset) + 1n;
+    if (offset <= next) return undefined;
+    this.next.set(key, offset);
+    return { topic: payload.topic, partition: payload.partition, offset };
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
@@ -120,7 +169,11 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     const revoked = [...this.owned].filter((k) => !now.has(k));
     const assigned = [...now].filter((k) => !this.owned.has(k));
     this.owned = now;
-    for (const key of revoked) this.ready.delete(key);
+    for (const key of [...revoked, ...assigned]) {
+      this.ready.delete(key);
+      this.next.delete(key);
+      this.justDelivered.delete(key);
+    }
     const handlers = this.handlers;
     const turn = this.assignmentTurn.then(async () => {
       if (revoked.length > 0) await handlers?.onRevoked?.(revoked.map(toTp));
@@ -142,6 +195,9 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   seek(position: TopicPartitionOffset): void {
+    const key = keyOf(position.topic, position.partition);
+    this.next.set(key, position.offset);
+    this.justDelivered.delete(key);
     this.consumer.seek({
       topic: position.topic,
       partition: position.partition,
