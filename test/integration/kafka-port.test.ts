@@ -126,7 +126,14 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    // The log now ends with a commit marker, an aborted record and an abort marker.
+    // The log now ends with a commit marker, an aborted record and an abort marker: the aborted
+    // record really is in the log (offset 3), only isolation hides it.
+    const admin = kafka.admin();
+    try {
+      expect(await admin.offsets(topic)).toEqual([{ partition: 0, low: 0n, high: 5n }]);
+    } finally {
+      await admin.close();
+    }
     const records = await readAll(topic);
     expect(records.map((r) => r.value?.toString())).toEqual(['1', '2']);
     await tx.transaction((t) => t.send([{ topic, key: 'a', value: Buffer.from('3') }]));
