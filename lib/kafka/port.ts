@@ -153,7 +153,10 @@ export interface PartitionOffsets {
   partition: number;
   /** Earliest offset still in the log. */
   low: bigint;
-  /** The log end: the offset the next record will get. */
+  /**
+   * The end of what is decided: the log end, or the first offset of a transaction still open
+   * (Kafka's last stable offset), which is as far as a committed-only reader can get for now.
+   */
   high: bigint;
 }
 

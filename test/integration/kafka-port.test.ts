@@ -77,6 +77,32 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     }
   });
 
+  it('tells where decided data ends: before a transaction still open, past it once committed', async () => {
+    const topic = await newTopic();
+    const producer = kafka.producer();
+    const tx = kafka.transactionalProducer(`${prefix}.open.${randomUUID()}`);
+    const admin = kafka.admin();
+    closers.push(
+      () => producer.close(),
+      () => tx.close(),
+      () => admin.close(),
+    );
+    await producer.send([{ topic, key: 'k', value: Buffer.from('before') }]);
+    await tx.open();
+    let whileOpen: bigint[] = [];
+    await tx.transaction(async (t) => {
+      await t.send([{ topic, key: 'k', value: Buffer.from('in a transaction') }]);
+      whileOpen = (await admin.offsets(topic)).map((p) => p.high);
+    });
+    expect(whileOpen).toEqual([1n]);
+    // The record (1) and its commit marker (2), once the coordinator has written the marker.
+    const after = await eventually(
+      () => admin.offsets(topic),
+      (rows) => rows[0]?.high === 3n,
+    );
+    expect(after).toEqual([{ partition: 0, low: 0n, high: 3n }]);
+  });
+
   it('appends with an idempotent producer and tells each record its position', async () => {
     const topic = await newTopic(2);
     const producer = kafka.producer();
@@ -126,11 +152,17 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    // The log now ends with a commit marker, an aborted record and an abort marker: the aborted
-    // record really is in the log (offset 3), only isolation hides it.
+    // The log now ends with a commit marker, an aborted record and an abort marker (written
+    // once the abort has returned): the aborted record really is in the log (offset 3), only
+    // isolation hides it.
     const admin = kafka.admin();
     try {
-      expect(await admin.offsets(topic)).toEqual([{ partition: 0, low: 0n, high: 5n }]);
+      expect(
+        await eventually(
+          () => admin.offsets(topic),
+          (rows) => rows[0]?.high === 5n,
+        ),
+      ).toEqual([{ partition: 0, low: 0n, high: 5n }]);
     } finally {
       await admin.close();
     }
@@ -265,7 +297,11 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     ).rejects.toThrow('abort it');
     const admin = kafka.admin();
     try {
-      expect((await admin.offsets(topic)).map((p) => p.high)).toEqual([5n, 5n]);
+      const ends = await eventually(
+        () => admin.offsets(topic),
+        (rows) => rows.every((p) => p.high === 5n),
+      );
+      expect(ends.map((p) => p.high)).toEqual([5n, 5n]);
     } finally {
       await admin.close();
     }
@@ -304,6 +340,60 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     );
     expect(delivered).toEqual(['0:0', '0:1']);
     expect(reported.filter((r) => r.includes('before'))).toEqual([]);
+  });
+
+  it('tells a position only once every committed record before it was delivered', async () => {
+    const topic = await newTopic();
+    const consumer = kafka.groupConsumer({
+      groupId: `${prefix}.many.${randomUUID()}`,
+      topics: [topic],
+    });
+    closers.push(() => consumer.close());
+    const committed: bigint[] = [];
+    const delivered = new Set<bigint>();
+    const early: string[] = [];
+    let last = -1n;
+    let assigned = false;
+    await consumer.start({
+      onAssigned: (partitions) => {
+        for (const p of partitions) consumer.seek({ ...p, offset: 0n });
+        assigned = true;
+      },
+      onBatch: async (batch) => {
+        // A slow handler: what is written meanwhile waits in the client.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        for (const r of batch.records) delivered.add(r.offset);
+      },
+      onPosition: ({ offset }) => {
+        const missing = committed.filter((o) => o < offset && !delivered.has(o));
+        if (missing.length > 0) early.push(`${offset} before ${missing.join(',')}`);
+        if (offset > last) last = offset;
+      },
+    });
+    await eventually(
+      async () => assigned,
+      (yes) => yes,
+      30_000,
+    );
+    // Transactions written while the member reads: every batch ends at a commit marker.
+    const tx = kafka.transactionalProducer(`${prefix}.many.${randomUUID()}`);
+    closers.push(() => tx.close());
+    await tx.open();
+    for (let i = 0; i < 20; i += 1) {
+      const positions = await tx.transaction((t) =>
+        t.send([0, 1, 2].map((n) => ({ topic, key: 'k', value: Buffer.from(`${i}.${n}`) }))),
+      );
+      committed.push(...positions.map((p) => p.offset));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const logEnd = (committed.at(-1) as bigint) + 2n; // after the last commit marker
+    await eventually(
+      async () => last,
+      (position) => position === logEnd,
+      30_000,
+    );
+    expect(early).toEqual([]);
+    expect([...delivered].sort((a, b) => (a < b ? -1 : 1))).toEqual(committed);
   });
 
   it("sets a group's committed positions", async () => {

@@ -124,7 +124,7 @@ export class ConfluentAdmin implements KafkaAdmin {
     const rows = await retrying(() =>
       admin.fetchTopicOffsets(topic, {
         timeout: TIMEOUT_MS,
-        isolationLevel: IsolationLevel.READ_UNCOMMITTED,
+        isolationLevel: IsolationLevel.READ_COMMITTED,
       }),
     );
     return rows

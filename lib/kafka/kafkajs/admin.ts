@@ -86,6 +86,7 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const admin = await this.ready();
+    // kafkajs lists offsets read_committed: `high` is the last stable offset.
     const rows = await retrying(() => admin.fetchTopicOffsets(topic));
     return rows
       .map((r) => ({ partition: r.partition, low: BigInt(r.low), high: BigInt(r.high) }))
