@@ -41,6 +41,11 @@ export interface OutgoingRecord {
 /** Consecutive committed records of one partition, in offset order. */
 export interface RecordBatch extends TopicPartition {
   records: ConsumedRecord[];
+  /**
+   * Where the partition's next record can be, when the client knows it already: past the
+   * transaction markers and aborted records that follow the last record (group consumers).
+   */
+  nextOffset?: bigint;
 }
 
 /** An idempotent producer (acks=all) that batches concurrent sends. */
@@ -101,10 +106,11 @@ export interface GroupHandlers {
   onBatch(batch: RecordBatch): Promise<void>;
   /**
    * The next offset to read in a partition moved past records that are never delivered
-   * (transaction markers, records of aborted transactions), every record before it having
-   * been delivered and its onBatch settled: a reader's checkpoint may move there. Reported for
-   * partitions whose start is known (sought in onAssigned, or with a batch delivered since);
-   * a report may come late, or not at all while more records follow at once.
+   * (transaction markers, records of aborted transactions) beyond the last batch's
+   * `nextOffset`, every record before it having been delivered and its onBatch settled: a
+   * reader's checkpoint may move there. Reported for partitions whose start is known (sought in
+   * onAssigned, or with a batch delivered since); a report may come late, or not at all while
+   * more records follow at once.
    */
   onPosition?(position: TopicPartitionOffset): void;
   /** The consumer stopped for good (a non-retriable error); it delivers nothing more. */

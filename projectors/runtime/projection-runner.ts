@@ -22,11 +22,6 @@ export interface RunnerOptions {
   deadLetterTopic: string;
 }
 
-/**
- * How long a position past transaction markers waits before the checkpoint moves there alone:
- * while records keep coming, the next batch passes it anyway, and no apply is spent on it.
- */
-const PASS_DELAY_MS = 100;
 /** Attempts at reading a target's checkpoints when partitions are assigned. */
 const RESUME_ATTEMPTS = 5;
 
@@ -36,10 +31,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Feeds a ProjectionTarget from its consumer group (DESIGN §5): each assigned partition is
  * sought to the target's lowest checkpoint + 1 rather than the group's committed offset, and
  * the consumer delivers the partition's committed records in order from there. Transaction
- * markers and records of aborted transactions are never delivered: when the consumer tells a
- * position past them (onPosition) with no record after, the checkpoint moves there alone, so a
- * projection reaches the log's end even when the log ends on them. Poison events go to the
- * projector dead-letter topic and the partition goes on.
+ * markers and records of aborted transactions are never delivered, but the checkpoint moves
+ * past them: with the batch they follow (its nextOffset), or alone when the consumer tells a
+ * position past them later (onPosition), so a projection reaches the log's end even when the
+ * log ends on them. Poison events go to the projector dead-letter topic and the partition
+ * goes on.
  */
 export class ProjectionRunner {
   private readonly consumer: GroupConsumer;
@@ -48,8 +44,6 @@ export class ProjectionRunner {
   private readonly next = new Map<string, bigint>();
   /** Per topic#partition, its applies one after the other (batches and passed markers). */
   private readonly turns = new Map<string, Promise<void>>();
-  /** Per topic#partition, a position past markers waiting to become the checkpoint. */
-  private readonly passing = new Map<string, { position: bigint; timer: NodeJS.Timeout }>();
 
   constructor(private readonly options: RunnerOptions) {
     this.consumer = options.kafka.groupConsumer({
@@ -66,12 +60,7 @@ export class ProjectionRunner {
     await this.consumer.start({
       onAssigned: (partitions) => this.seekToCheckpoints(partitions),
       onRevoked: (partitions) => {
-        for (const p of partitions) {
-          const key = partitionKey(p);
-          clearTimeout(this.passing.get(key)?.timer);
-          this.passing.delete(key);
-          this.next.delete(key);
-        }
+        for (const p of partitions) this.next.delete(partitionKey(p));
       },
       onBatch: (batch) => this.inTurn(partitionKey(batch), () => this.handleBatch(batch)),
       onPosition: (position) => this.pass(position),
@@ -133,40 +122,33 @@ export class ProjectionRunner {
     const fresh = batch.records.filter((r) => r.offset >= expected);
     for (let i = 0; i < fresh.length; i += this.options.batchSize) {
       const chunk = fresh.slice(i, i + this.options.batchSize);
-      const last = (chunk.at(-1) as ConsumedRecord).offset;
-      await this.applyChunk(topic, partition, chunk, last);
-      this.next.set(key, last + 1n);
+      const final = i + this.options.batchSize >= fresh.length;
+      // The last chunk's checkpoint passes the markers that follow the batch.
+      const after = (chunk.at(-1) as ConsumedRecord).offset + 1n;
+      const next = final && batch.nextOffset !== undefined ? batch.nextOffset : after;
+      await this.applyChunk(topic, partition, chunk, next - 1n);
+      this.next.set(key, next);
     }
   }
 
   /**
    * The consumer's position moved past records it never delivers (transaction markers, aborted
-   * transactions): unless a batch passes it first, the checkpoint moves there alone.
+   * transactions) with no record after them: the checkpoint moves there alone.
    */
   private pass({ topic, partition, offset }: TopicPartitionOffset): void {
     const key = partitionKey({ topic, partition });
-    const waiting = this.passing.get(key);
-    if (waiting) {
-      waiting.position = offset > waiting.position ? offset : waiting.position;
-      return;
-    }
-    const timer = setTimeout(() => {
-      void this.inTurn(key, async () => {
-        const to = this.passing.get(key)?.position;
-        this.passing.delete(key);
-        const expected = this.next.get(key);
-        if (to === undefined || expected === undefined || to <= expected) return;
-        await this.options.target.apply(topic, partition, [], String(to - 1n));
-        this.next.set(key, to);
-      }).catch((err: unknown) =>
-        // The next batch of the partition moves the checkpoint past these offsets anyway.
-        this.options.logger.warn(
-          { err, projection: this.options.target.name, topic, partition, offset: String(offset) },
-          'could not move the checkpoint past transaction markers',
-        ),
-      );
-    }, PASS_DELAY_MS);
-    this.passing.set(key, { position: offset, timer });
+    void this.inTurn(key, async () => {
+      const expected = this.next.get(key);
+      if (expected === undefined || offset <= expected) return;
+      await this.options.target.apply(topic, partition, [], String(offset - 1n));
+      this.next.set(key, offset);
+    }).catch((err: unknown) =>
+      // The next batch of the partition moves the checkpoint past these offsets anyway.
+      this.options.logger.warn(
+        { err, projection: this.options.target.name, topic, partition, offset: String(offset) },
+        'could not move the checkpoint past transaction markers',
+      ),
+    );
   }
 
   private async applyChunk(
@@ -234,8 +216,6 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
-    for (const { timer } of this.passing.values()) clearTimeout(timer);
-    this.passing.clear();
     await this.consumer.close();
     await Promise.all(this.turns.values());
     await this.producer.close();

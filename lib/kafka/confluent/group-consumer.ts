@@ -55,7 +55,6 @@ export class ConfluentGroupConsumer implements GroupConsumer {
   private handlers: GroupHandlers | undefined;
   /** Seeks requested during onAssigned, applied as start offsets of the assignment. */
   private startOffsets: Map<string, bigint> | undefined;
-  /** Present while a handler wants positions (onPosition). */
   private positions: PositionWatch | undefined;
 
   constructor(
@@ -127,8 +126,9 @@ export class ConfluentGroupConsumer implements GroupConsumer {
   async start(handlers: GroupHandlers): Promise<void> {
     this.handlers = handlers;
     await this.consumer.connect();
-    if (handlers.onPosition)
-      this.positions = new PositionWatch(this.nativeConsumer(), handlers.onPosition.bind(handlers));
+    this.positions = new PositionWatch(this.nativeConsumer(), (position) =>
+      handlers.onPosition?.(position),
+    );
     await this.consumer.subscribe({ topics: this.options.topics });
     await this.consumer.run({
       eachBatchAutoResolve: true,
@@ -136,9 +136,15 @@ export class ConfluentGroupConsumer implements GroupConsumer {
       eachBatch: async ({ batch, isStale }) => {
         if (isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => recordOf(batch.topic, batch.partition, m));
-        await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
-        if (!isStale())
-          this.positions?.deliveredUpTo(batch, (records.at(-1) as ConsumedRecord).offset + 1n);
+        const after = (records.at(-1) as ConsumedRecord).offset + 1n;
+        const nextOffset = this.positions?.nextAfter(batch, after) ?? after;
+        await handlers.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+          nextOffset,
+        });
+        if (!isStale()) this.positions?.deliveredUpTo(batch, nextOffset);
       },
     });
   }

@@ -16,10 +16,10 @@ interface Consumes {
  * aborted transactions), which the KafkaJS-compatible API does not. librdkafka's `position()`
  * moves past them as the API takes records from it, but it runs ahead of delivery: the API
  * caches what it takes. So the position is read only while no take is under way (every record
- * taken so far has then been announced by a `data` event), and reported only if every record
- * taken of that partition has been delivered and its batch settled: what lies between is
- * never delivered. It is read after each delivered batch and, for markers that arrive later,
- * on a timer.
+ * taken so far has then been announced by a `data` event), and used only if no record taken
+ * of that partition lies at or past where delivery stands: what lies between is never
+ * delivered. It is read for each batch (its nextOffset), after each batch settles, and, for
+ * markers that arrive later, on a timer.
  */
 export class PositionWatch {
   private readonly owned = new Map<string, TopicPartition>();
@@ -74,6 +74,22 @@ export class PositionWatch {
   /** A seek outside an assignment: where `p` stands is unknown until a batch from there. */
   sought(p: TopicPartition): void {
     this.delivered.delete(keyOf(p));
+  }
+
+  /**
+   * Where `p`'s next record can be after a batch ending before `next`: past the markers and
+   * aborted records that follow, when they were taken already (undefined otherwise).
+   */
+  nextAfter(p: TopicPartition, next: bigint): bigint | undefined {
+    const fetched = this.fetched.get(keyOf(p));
+    if (this.taking > 0 || (fetched !== undefined && fetched > next)) return undefined;
+    try {
+      const [position] = this.native.position([p]);
+      const offset = position?.offset;
+      return typeof offset === 'number' && BigInt(offset) > next ? BigInt(offset) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** A batch of `p` ending before `next` was delivered and settled. */

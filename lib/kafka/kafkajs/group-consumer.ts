@@ -38,9 +38,9 @@ export function recordsOf(batch: Batch): ConsumedRecord[] {
  * a new partition is paused until `onAssigned` has settled, so no record reaches `onBatch`
  * before the handler has seen (and maybe sought) its partition.
  *
- * Positions past undelivered records come from kafkajs' END_BATCH_PROCESS event: it also fires
- * for a fetch of nothing but markers and aborted records (which never reaches eachBatch), and
- * its `lastOffset` counts such records after a batch's last message.
+ * A batch's `lastOffset()` counts markers and aborted records after its last message (its
+ * `nextOffset`); a fetch of nothing but those never reaches eachBatch, and only kafkajs'
+ * END_BATCH_PROCESS event tells where it ended (onPosition).
  */
 export class KafkajsGroupConsumer implements GroupConsumer {
   readonly groupId: string;
@@ -52,8 +52,6 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   private handlers: GroupHandlers | undefined;
   /** Per partition: the next offset to deliver, once known (sought, or after a batch). */
   private readonly next = new Map<string, bigint>();
-  /** Per partition: the last offset of the batch just delivered, for its END_BATCH_PROCESS. */
-  private readonly justDelivered = new Map<string, bigint>();
 
   constructor(
     kafka: Kafka,
@@ -110,27 +108,32 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         const records = recordsOf(batch);
         const last = records.at(-1);
         if (!last) return;
+        const nextOffset = BigInt(batch.lastOffset()) + 1n;
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
         try {
-          await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
+          await handlers.onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            records,
+            nextOffset,
+          });
         } finally {
           clearInterval(beat);
         }
-        // kafkajs fetches from the last resolved offset: resolve what was delivered.
+        // kafkajs fetches from the last resolved offset: resolve what was delivered (kafkajs
+        // resolves the markers after the last message with it).
         if (!isStale()) {
           resolveOffset(String(last.offset));
-          this.next.set(key, last.offset + 1n);
-          this.justDelivered.set(key, last.offset);
+          this.next.set(key, nextOffset);
         }
       },
     });
   }
 
   /**
-   * Where a finished fetch leaves a partition when it ends on records never delivered: after a
-   * delivered batch, its last offset if past the last message; for a fetch of nothing but
-   * markers and aborted records, its last offset if the fetch covers where the partition
-   * stands (a fetch from before a seek may not).
+   * Where a fetch of nothing but markers and aborted records leaves a partition, if it covers
+   * where the partition stands (one fetched before a seek may not). A fetch with messages
+   * says it with its batch (nextOffset), or was not delivered.
    */
   private passed(payload: {
     topic: string;
@@ -140,16 +143,10 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     lastOffset: string;
   }): TopicPartitionOffset | undefined {
     const key = keyOf(payload.topic, payload.partition);
-    const delivered = this.justDelivered.get(key);
-    this.justDelivered.delete(key);
     const next = this.next.get(key);
     if (next === undefined || !this.owned.has(key) || this.ready.has(key)) return undefined;
-    if (payload.batchSize > 0) {
-      // Only a batch this consumer delivered (not one skipped as stale) says where it ended.
-      if (delivered === undefined) return undefined;
-    } else if (payload.firstOffset === null || BigInt(payload.firstOffset) > next) {
-      return undefined;
-    }
+    if (payload.batchSize > 0 || payload.firstOffset === null) return undefined;
+    if (BigInt(payload.firstOffset) > next) return undefined;
     const offset = BigInt(payload.lastOffset) + 1n;
     if (offset <= next) return undefined;
     this.next.set(key, offset);
@@ -172,7 +169,6 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     for (const key of [...revoked, ...assigned]) {
       this.ready.delete(key);
       this.next.delete(key);
-      this.justDelivered.delete(key);
     }
     const handlers = this.handlers;
     const turn = this.assignmentTurn.then(async () => {
@@ -195,9 +191,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   seek(position: TopicPartitionOffset): void {
-    const key = keyOf(position.topic, position.partition);
-    this.next.set(key, position.offset);
-    this.justDelivered.delete(key);
+    this.next.set(keyOf(position.topic, position.partition), position.offset);
     this.consumer.seek({
       topic: position.topic,
       partition: position.partition,
