@@ -9,7 +9,7 @@ import {
   readToEnd,
   resolveAdapter,
   type TopicPartition,
-} from '../../lib/kafka/index';
+} from '../../lib/kafka';
 import { eventually, runConfig } from '../support/test-env';
 
 /**
