@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import {
   createKafkaClient,
   type GroupConsumer,
@@ -421,6 +423,40 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     } finally {
       await admin.close();
     }
+  });
+
+  it("passes the library's warnings and errors to the logger, not its routine messages", async () => {
+    const levels: number[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          levels.push((JSON.parse(line) as { level: number }).level);
+        done();
+      },
+    });
+    const logged = createKafkaClient(config, pino({ level: 'debug' }, sink));
+    const topic = await newTopic();
+    const consumer = logged.groupConsumer({
+      groupId: `${prefix}.log.${randomUUID()}`,
+      topics: [topic],
+    });
+    let assigned = false;
+    await consumer.start({
+      onAssigned: () => {
+        assigned = true;
+      },
+      onBatch: async () => undefined,
+    });
+    expect(
+      await eventually(
+        async () => assigned,
+        (yes) => yes,
+        30_000,
+      ),
+    ).toBe(true);
+    await consumer.close();
+    // Connecting, joining and leaving a group is routine: nothing below a warning.
+    expect(levels.filter((level) => level < 40)).toEqual([]);
   });
 
   it('moves partitions between members: revoked from one, assigned to the other', async () => {
