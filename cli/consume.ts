@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import type { KafkaMessage } from 'kafkajs';
 import { loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka, logEndOffsets } from '../lib/kafka';
+import { type ConsumedRecord, createKafkaClient, type ReadRange } from '../lib/kafka';
 import { requireReachable, requireTopics } from '../lib/preflight';
 import { topicCatalogue } from '../lib/topics';
 import { decodeCommand, decodeEvent } from '../schemas/codec';
@@ -13,24 +11,42 @@ export interface ConsumeOptions {
 }
 
 /** A message as one JSON line: position, metadata and the decoded payload. */
-export function describeMessage(
-  topic: string,
-  partition: number,
-  message: KafkaMessage,
-): Record<string, unknown> {
-  const position = { topic, partition, offset: message.offset, timestamp: message.timestamp };
+export function describeMessage(record: ConsumedRecord): Record<string, unknown> {
+  const { topic, partition } = record;
+  // Offsets and timestamps as decimal strings (an offset may exceed a JSON number's precision).
+  const position = {
+    topic,
+    partition,
+    offset: String(record.offset),
+    timestamp: String(record.timestamp),
+  };
   if (topic.endsWith('.events')) {
-    const { event, meta } = decodeEvent(message);
+    const { event, meta } = decodeEvent(record);
     return { ...position, ...meta, event };
   }
   if (topic.endsWith('.commands')) {
-    const { command, meta } = decodeCommand(message);
+    const { command, meta } = decodeCommand(record);
     return { ...position, ...meta, command };
   }
   const headers = Object.fromEntries(
-    Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
+    Object.entries(record.headers).map(([k, v]) => [k, String(v)]),
   );
-  return { ...position, key: message.key?.toString(), headers, value: message.value?.toString() };
+  return { ...position, key: record.key?.toString(), headers, value: record.value?.toString() };
+}
+
+function lineOf(record: ConsumedRecord): string {
+  let line: Record<string, unknown>;
+  try {
+    line = describeMessage(record);
+  } catch (err) {
+    line = {
+      topic: record.topic,
+      partition: record.partition,
+      offset: String(record.offset),
+      error: err instanceof Error ? err.message : String(err),
+    };
+  }
+  return `${JSON.stringify(line)}\n`;
 }
 
 /** `orderstream consume <topic>`: decoded messages as JSON lines, for piping into analytics tools. */
@@ -43,18 +59,18 @@ export async function consume(name: string, options: ConsumeOptions): Promise<vo
   }
   await requireReachable(config, ['kafka']);
   await requireTopics(config, [topic]);
-  const kafka = createKafka(config);
+  const kafka = createKafkaClient(config);
   const admin = kafka.admin();
-  await admin.connect();
-  const ends = await logEndOffsets(admin, topic);
-  await admin.disconnect();
-  // Without --follow, stop once every partition is read up to its end at start.
-  const remaining = new Map(
-    ends
-      .filter((e) => BigInt(e.high) > BigInt(e.low))
-      .map((e) => [e.partition, BigInt(e.high) - 1n]),
-  );
-  if (!options.follow && (!options.fromBeginning || remaining.size === 0)) {
+  const offsets = await admin.offsets(topic).finally(() => admin.close());
+  // From the log's start or its end; without --follow, up to its end at start.
+  const ranges: ReadRange[] = offsets.map(({ partition, low, high }) => ({
+    topic,
+    partition,
+    from: options.fromBeginning ? low : high,
+    ...(!options.follow && { until: high }),
+  }));
+  const empty = offsets.every((o) => o.high === o.low);
+  if (!options.follow && (!options.fromBeginning || empty)) {
     // Nothing will be printed: say why on stderr, so a pipe still gets only messages.
     process.stderr.write(
       options.fromBeginning
@@ -64,40 +80,19 @@ export async function consume(name: string, options: ConsumeOptions): Promise<vo
     return;
   }
 
-  const consumer = kafka.consumer({
-    groupId: `${config.topics.prefix}.cli.consume.${randomUUID()}`,
-    maxWaitTimeInMs: 200,
+  const reader = kafka.reader();
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
-  await consumer.connect();
-  const done = new Promise<void>((resolve) => {
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const last = remaining.get(payload.partition);
-      if (last !== undefined && BigInt(payload.lastOffset) >= last)
-        remaining.delete(payload.partition);
-      if (!options.follow && remaining.size === 0) resolve();
-    });
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  await consumer.subscribe({ topic, fromBeginning: Boolean(options.fromBeginning) });
-  await consumer.run({
-    autoCommit: false,
-    eachMessage: async ({ partition, message }) => {
-      let line: Record<string, unknown>;
-      try {
-        line = describeMessage(topic, partition, message);
-      } catch (err) {
-        line = {
-          topic,
-          partition,
-          offset: message.offset,
-          error: err instanceof Error ? err.message : String(err),
-        };
-      }
-      process.stdout.write(`${JSON.stringify(line)}\n`);
-    },
-  });
-  await done;
-  await consumer.disconnect();
+  try {
+    await Promise.race([
+      reader.read(ranges, ({ records }) => {
+        process.stdout.write(records.map(lineOf).join(''));
+      }),
+      stopped,
+    ]);
+  } finally {
+    await reader.close();
+  }
 }

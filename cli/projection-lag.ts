@@ -1,5 +1,4 @@
-import type { Admin } from 'kafkajs';
-import { logEndOffsets } from '../lib/kafka';
+import type { KafkaAdmin } from '../lib/kafka';
 import type { ProjectionTarget } from '../projectors/runtime/projection';
 
 export interface PartitionLag {
@@ -14,20 +13,19 @@ export interface PartitionLag {
 
 /** For every partition of `topics`: how far `target` has applied it, the log's end, the lag. */
 export async function projectionLag(
-  admin: Admin,
+  admin: KafkaAdmin,
   target: ProjectionTarget,
   topics: string[],
 ): Promise<PartitionLag[]> {
   const rows: PartitionLag[] = [];
   for (const topic of topics) {
-    const ends = await logEndOffsets(admin, topic);
+    const ends = await admin.offsets(topic);
     const resume = await target.resumeOffsets(
       topic,
       ends.map((e) => e.partition),
     );
-    for (const { partition, high } of ends.sort((a, b) => a.partition - b.partition)) {
+    for (const { partition, high: end } of ends) {
       const next = resume.get(partition) ?? 0n;
-      const end = BigInt(high);
       rows.push({
         topic,
         partition,

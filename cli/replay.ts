@@ -1,6 +1,6 @@
 import { loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka } from '../lib/kafka';
+import { createKafkaClient, type KafkaAdmin } from '../lib/kafka';
 import { createLogger } from '../lib/logger';
 import { requireReachable, requireTopics } from '../lib/preflight';
 import { createRedis } from '../lib/redis';
@@ -33,10 +33,9 @@ export async function replay(projection: string): Promise<void> {
   const logger = createLogger('replay', config.logLevel === 'info' ? 'warn' : config.logLevel);
   const shard0 = openShard0(config);
   const redis = createRedis(config.redis.url);
-  // kafkajs' own log lines (rebalances) would break the progress bar.
-  const kafka = createKafka(config);
+  // The client library's own log lines (rebalances) would break the progress bar.
+  const kafka = createKafkaClient(config);
   const admin = kafka.admin();
-  await admin.connect();
   const specs = projectionSpecs({ config, logger, shard0, redis });
   const spec = specs.find((s) => s.name === projection);
   if (!spec) throw new OperatorError(`unknown projection ${projection}`);
@@ -96,7 +95,7 @@ export async function replay(projection: string): Promise<void> {
       await target.close();
     }
   } finally {
-    await admin.disconnect();
+    await admin.close();
     redis.disconnect();
     await shard0.end();
   }
@@ -130,13 +129,10 @@ async function waitUntilCaughtUp(
 }
 
 /** Waits (bounded) until no consumer is left in the old generation's group. */
-async function waitForGroupToEmpty(
-  admin: ReturnType<ReturnType<typeof createKafka>['admin']>,
-  groupId: string,
-): Promise<void> {
+async function waitForGroupToEmpty(admin: KafkaAdmin, groupId: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
-    const { groups } = await admin.describeGroups([groupId]);
+    const groups = await admin.describeGroups([groupId]);
     if ((groups[0]?.members.length ?? 0) === 0) return;
     await sleep(500);
   }

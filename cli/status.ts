@@ -1,5 +1,5 @@
 import { loadConfig } from '../lib/config';
-import { createKafka } from '../lib/kafka';
+import { createKafkaClient } from '../lib/kafka';
 import { createLogger } from '../lib/logger';
 import { requireReachable, requireTopics } from '../lib/preflight';
 import { createRedis } from '../lib/redis';
@@ -17,8 +17,7 @@ export async function status(): Promise<void> {
   const logger = createLogger('cli', 'silent');
   const shard0 = openShard0(config);
   const redis = createRedis(config.redis.url);
-  const admin = createKafka(config).admin();
-  await admin.connect();
+  const admin = createKafkaClient(config).admin();
   try {
     for (const spec of projectionSpecs({ config, logger, shard0, redis })) {
       const generation = await spec.currentGeneration();
@@ -43,7 +42,7 @@ export async function status(): Promise<void> {
       `saga dead letters: ${deadLetters.length}${deadLetters.length > 0 ? ' (see `orderstream dlq list`)' : ''}\n`,
     );
   } finally {
-    await admin.disconnect();
+    await admin.close();
     redis.disconnect();
     await shard0.end();
   }

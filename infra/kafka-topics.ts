@@ -1,6 +1,6 @@
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafka, logEndOffsets, retrying } from '../lib/kafka';
+import { createKafkaClient } from '../lib/kafka';
 import { topicCatalogue } from '../lib/topics';
 
 /**
@@ -8,40 +8,23 @@ import { topicCatalogue } from '../lib/topics';
  * partition count is an error: a key's partition (and so its single writer) would move.
  */
 export async function ensureTopics(config: Config): Promise<string[]> {
-  const admin = createKafka(config).admin();
-  await admin.connect();
+  const admin = createKafkaClient(config).admin();
   try {
     const wanted = topicCatalogue(config.topics);
-    const existing = new Set(await admin.listTopics());
-    const missing = wanted.filter((t) => !existing.has(t.name));
-    if (missing.length > 0) {
-      // kafkajs' own wait for leaders can fail with "unknown topic" while a new topic's metadata
-      // spreads; the wait below retries that instead.
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: missing.map((t) => ({
-          topic: t.name,
-          numPartitions: t.partitions,
-          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-        })),
-      });
-      // Wait until every partition of every new topic has a leader that answers.
-      for (const t of missing) await logEndOffsets(admin, t.name, 60);
-    }
-    const { topics } = await retrying(() =>
-      admin.fetchTopicMetadata({ topics: wanted.map((t) => t.name) }),
-    );
+    // Waits until every partition of every new topic has a leader that answers.
+    const created = await admin.createTopics(wanted);
+    const topics = await admin.describeTopics(wanted.map((t) => t.name));
     for (const spec of wanted) {
-      const actual = topics.find((t) => t.name === spec.name)?.partitions.length;
+      const actual = topics.find((t) => t.name === spec.name)?.partitions;
       if (actual !== spec.partitions) {
         throw new OperatorError(
           `topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured (TOPIC_PARTITIONS): use another TOPIC_PREFIX, or rebuild the topics`,
         );
       }
     }
-    return missing.map((t) => t.name);
+    return created;
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -55,24 +38,20 @@ export interface TopicCount {
 
 /** How many of the catalogue's topics exist, and which have another partition count (for `infra status`). */
 export async function countTopics(config: Config): Promise<TopicCount> {
-  const admin = createKafka(config, undefined, { retry: { retries: 1 } }).admin();
-  await admin.connect();
+  const admin = createKafkaClient(config).admin();
   try {
     const existing = new Set(await admin.listTopics());
     const wanted = topicCatalogue(config.topics);
     const present = wanted.filter((t) => existing.has(t.name));
-    const { topics } =
-      present.length > 0
-        ? await retrying(() => admin.fetchTopicMetadata({ topics: present.map((t) => t.name) }))
-        : { topics: [] };
+    const topics = await admin.describeTopics(present.map((t) => t.name));
     const mismatched = present.flatMap((spec) => {
-      const partitions = topics.find((t) => t.name === spec.name)?.partitions.length ?? 0;
+      const partitions = topics.find((t) => t.name === spec.name)?.partitions ?? 0;
       return partitions === spec.partitions
         ? []
         : [{ name: spec.name, partitions, wanted: spec.partitions }];
     });
     return { present: present.length, wanted: wanted.length, mismatched };
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }

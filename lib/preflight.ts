@@ -1,6 +1,6 @@
 import type { Config } from './config';
 import { OperatorError } from './errors';
-import { createKafka, pingKafka } from './kafka';
+import { createKafkaClient, pingKafka } from './kafka';
 import { databaseOf, pingPostgres } from './postgres';
 import { redactSecrets, redactUrl } from './redact';
 import { pingRedis } from './redis';
@@ -21,8 +21,8 @@ export function noAnswer(probe: Promise<unknown>): Promise<string | undefined> {
 /**
  * Checks, all at once and quickly, that the dependencies a command needs answer; throws one
  * OperatorError with a line per one that does not, naming where it was looked for and the
- * variable that points there. Run it before making clients that retry for seconds (kafkajs)
- * and end with a library's stack trace.
+ * variable that points there. Run it before making clients that retry for seconds and end
+ * with a library's stack trace.
  */
 export async function requireReachable(config: Config, needs: Dependency[]): Promise<void> {
   const checks: Promise<string[]>[] = [];
@@ -106,8 +106,7 @@ export async function requireTopics(
   topics: string[],
   settings = 'TOPIC_PREFIX',
 ): Promise<void> {
-  const admin = createKafka(config, undefined, { retry: { retries: 2 } }).admin();
-  await admin.connect();
+  const admin = createKafkaClient(config).admin();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
@@ -117,6 +116,6 @@ export async function requireTopics(
       );
     }
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../lib/config';
-import { createKafka, type Kafka } from '../lib/kafka';
+import { createKafkaClient, type KafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { createRedis } from '../lib/redis';
 import { topicNames } from '../lib/topics';
@@ -20,7 +20,7 @@ class ProjectionSupervisor {
 
   constructor(
     private readonly spec: ProjectionSpec,
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly config: Config,
     private readonly logger: Logger,
   ) {}
@@ -76,7 +76,7 @@ export interface Projectors {
 
 /** The projectors process: every projection of this deployment, each on its current generation. */
 export async function startProjectors(config: Config, logger: Logger): Promise<Projectors> {
-  const kafka = createKafka(config, logger);
+  const kafka = createKafkaClient(config, logger);
   const shard0 = openShard0(config);
   const redis = createRedis(config.redis.url);
   redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));

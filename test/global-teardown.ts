@@ -1,7 +1,7 @@
 import { Client, escapeIdentifier } from 'pg';
 import { type Component, infraDown } from '../infra/local-infra';
 import { loadConfig } from '../lib/config';
-import { createKafka } from '../lib/kafka';
+import { createKafkaClient } from '../lib/kafka';
 import { Redis } from '../lib/redis';
 
 /** Removes this run's topics, databases and keys, and stops what global-setup started. */
@@ -22,13 +22,11 @@ export default async function globalTeardown(): Promise<void> {
     await infraDown(config, (line) => process.stdout.write(`[teardown] ${line}\n`), started);
 
   async function dropTopics(prefix: string) {
-    const admin = createKafka(config).admin();
-    await admin.connect();
+    const admin = createKafkaClient(config).admin();
     try {
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (topics.length > 0) await admin.deleteTopics({ topics });
+      await admin.deleteTopics((await admin.listTopics()).filter((t) => t.startsWith(prefix)));
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
   }
 }

@@ -41,6 +41,11 @@ export interface OutgoingRecord {
 /** Consecutive committed records of one partition, in offset order. */
 export interface RecordBatch extends TopicPartition {
   records: ConsumedRecord[];
+  /**
+   * Where the partition's next record can be, when the client knows it already: past the
+   * transaction markers and aborted records that follow the last record (group consumers).
+   */
+  nextOffset?: bigint;
 }
 
 /** An idempotent producer (acks=all) that batches concurrent sends. */
@@ -99,6 +104,15 @@ export interface GroupHandlers {
   onRevoked?(partitions: TopicPartition[]): Promise<void> | void;
   /** One partition's batch; the next batch of that partition waits until this settles. */
   onBatch(batch: RecordBatch): Promise<void>;
+  /**
+   * The next offset to read in a partition moved past records that are never delivered
+   * (transaction markers, records of aborted transactions) beyond the last batch's
+   * `nextOffset`, every record before it having been delivered and its onBatch settled: a
+   * reader's checkpoint may move there. Reported for partitions whose start is known (sought in
+   * onAssigned, or with a batch delivered since); a report may come late, or not at all while
+   * more records follow at once.
+   */
+  onPosition?(position: TopicPartitionOffset): void;
   /** The consumer stopped for good (a non-retriable error); it delivers nothing more. */
   onCrash?(error: Error): void;
 }
@@ -145,7 +159,10 @@ export interface PartitionOffsets {
   partition: number;
   /** Earliest offset still in the log. */
   low: bigint;
-  /** The log end: the offset the next record will get. */
+  /**
+   * The end of what is decided: the log end, or the first offset of a transaction still open
+   * (Kafka's last stable offset), which is as far as a committed-only reader can get for now.
+   */
   high: bigint;
 }
 
@@ -188,6 +205,8 @@ export interface KafkaAdmin {
   offsets(topic: string): Promise<PartitionOffsets[]>;
   /** The group's committed positions for `topics` (absent: nothing committed). */
   groupOffsets(groupId: string, topics: string[]): Promise<TopicPartitionOffset[]>;
+  /** Sets the group's committed positions; the group must have no member (Kafka's rule). */
+  setGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void>;
   listGroups(): Promise<string[]>;
   describeGroups(groupIds: string[]): Promise<GroupDescription[]>;
   deleteGroups(groupIds: string[]): Promise<void>;

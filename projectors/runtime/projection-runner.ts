@@ -1,10 +1,19 @@
-import type { Batch, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import {
+  type ConsumedRecord,
+  type GroupConsumer,
+  type KafkaClient,
+  type Producer,
+  partitionKey,
+  type RecordBatch,
+  type TopicPartition,
+  type TopicPartitionOffset,
+} from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { decodeEvent } from '../../schemas/codec';
 import { type ProjectedEvent, ProjectionPoisonError, type ProjectionTarget } from './projection';
 
 export interface RunnerOptions {
-  kafka: Kafka;
+  kafka: KafkaClient;
   logger: Logger;
   groupId: string;
   topics: string[];
@@ -13,192 +22,153 @@ export interface RunnerOptions {
   deadLetterTopic: string;
 }
 
-/** How far a runner has read each partition (for progress and lag). */
-export type Positions = Map<string, bigint>;
+/** Attempts at reading a target's checkpoints when partitions are assigned. */
+const RESUME_ATTEMPTS = 5;
 
-const keyOf = (topic: string, partition: number) => `${topic}#${partition}`;
-
-/**
- * The offset a batch's fetch asked for: kafkajs keeps it on the batch without declaring it in
- * its types. Without it, the first record the fetch returned (aborted records and transaction
- * markers included) stands in: no record sits between the two in a log that is never compacted.
- */
-function fetchStart(batch: Batch): bigint {
-  const fetched: unknown = Reflect.get(batch, 'fetchedOffset');
-  if (typeof fetched === 'string' && /^\d+$/.test(fetched)) return BigInt(fetched);
-  if (typeof fetched === 'number' && Number.isSafeInteger(fetched)) return BigInt(fetched);
-  return BigInt(batch.firstOffset() ?? batch.lastOffset());
-}
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Feeds a ProjectionTarget from its consumer group (DESIGN §5): each assigned partition is
  * sought to the target's lowest checkpoint + 1 rather than the group's committed offset, and
- * a fetch that started past where the target expects is read again from there — so no event
- * is skipped even if group offsets and the target disagree. A fetch that started at or before
- * it has seen every record in between: those missing from the batch are aborted records and
- * transaction markers, invisible to read_committed, and are passed over (the checkpoint moves
- * past them), never read again. Poison events go to the projector dead-letter topic and the
- * partition goes on.
+ * the consumer delivers the partition's committed records in order from there. Transaction
+ * markers and records of aborted transactions are never delivered, but the checkpoint moves
+ * past them: with the batch they follow (its nextOffset), or alone when the consumer tells a
+ * position past them later (onPosition), so a projection reaches the log's end even when the
+ * log ends on them. Poison events go to the projector dead-letter topic and the partition
+ * goes on.
  */
 export class ProjectionRunner {
-  private readonly consumer: Consumer;
+  private readonly consumer: GroupConsumer;
   private readonly producer: Producer;
   /** Next offset the target needs, per topic#partition. */
-  private readonly next: Positions = new Map();
-  /** Per topic#partition, the checkpoint move past invisible records still under way. */
-  private readonly passing = new Map<string, Promise<void>>();
+  private readonly next = new Map<string, bigint>();
+  /** Per topic#partition, its applies one after the other (batches and passed markers). */
+  private readonly turns = new Map<string, Promise<void>>();
 
   constructor(private readonly options: RunnerOptions) {
-    this.consumer = options.kafka.consumer({
+    this.consumer = options.kafka.groupConsumer({
       groupId: options.groupId,
-      maxWaitTimeInMs: 100,
-      readUncommitted: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
+      topics: options.topics,
+      sessionTimeoutMs: 10_000,
+      maxWaitMs: 100,
+      autoCommit: true,
     });
-    this.producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  }
-
-  /** Next offset to apply per topic#partition, for the partitions this runner has seen. */
-  positions(): Positions {
-    return new Map(this.next);
+    this.producer = options.kafka.producer();
   }
 
   async start(): Promise<void> {
-    const { consumer } = this;
-    await this.producer.connect();
-    await consumer.connect();
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      void this.seekToCheckpoints(payload.memberAssignment).catch((err: unknown) =>
-        this.options.logger.error({ err }, 'could not seek to checkpoints'),
-      );
-    });
-    // kafkajs resolves a batch of nothing but aborted records and markers itself, without
-    // calling eachBatch: only this event tells the target's checkpoint to pass them.
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      // (firstOffset is null when the fetch returned only records before the offset it asked for.)
-      if (payload.batchSize === 0 && typeof payload.firstOffset === 'string') {
-        this.passInvisible(
-          payload.topic,
-          payload.partition,
-          payload.firstOffset,
-          payload.lastOffset,
-        );
-      }
-    });
-    for (const topic of this.options.topics)
-      await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: true,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        if (!isRunning() || isStale()) return;
-        await this.handleBatch(batch, resolveOffset, heartbeat);
+    await this.consumer.start({
+      onAssigned: (partitions) => this.seekToCheckpoints(partitions),
+      onRevoked: (partitions) => {
+        for (const p of partitions) this.next.delete(partitionKey(p));
       },
+      onBatch: (batch) => this.inTurn(partitionKey(batch), () => this.handleBatch(batch)),
+      onPosition: (position) => this.pass(position),
+      onCrash: (err) =>
+        this.options.logger.error(
+          { err, projection: this.options.target.name },
+          'projection consumer stopped',
+        ),
     });
   }
 
-  private async seekToCheckpoints(assignment: Record<string, number[]>): Promise<void> {
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      if (partitions.length === 0) continue;
-      const resume = await this.options.target.resumeOffsets(topic, partitions);
-      for (const partition of partitions) {
+  private inTurn(key: string, work: () => Promise<void>): Promise<void> {
+    const turn = (this.turns.get(key) ?? Promise.resolve()).then(work);
+    this.turns.set(
+      key,
+      turn.catch(() => undefined),
+    );
+    return turn;
+  }
+
+  private async seekToCheckpoints(partitions: TopicPartition[]): Promise<void> {
+    for (const topic of new Set(partitions.map((p) => p.topic))) {
+      const numbers = partitions.filter((p) => p.topic === topic).map((p) => p.partition);
+      const resume = await this.resumeOffsets(topic, numbers);
+      for (const partition of numbers) {
         const offset = resume.get(partition) ?? 0n;
-        this.next.set(keyOf(topic, partition), offset);
-        this.consumer.seek({ topic, partition, offset: String(offset) });
+        this.next.set(partitionKey({ topic, partition }), offset);
+        this.consumer.seek({ topic, partition, offset });
       }
     }
   }
 
-  private async expectedOffset(topic: string, partition: number): Promise<bigint> {
-    const known = this.next.get(keyOf(topic, partition));
-    if (known !== undefined) return known;
-    const offset =
-      (await this.options.target.resumeOffsets(topic, [partition])).get(partition) ?? 0n;
-    this.next.set(keyOf(topic, partition), offset);
-    return offset;
-  }
-
-  /**
-   * A fetch from `first` (at or before the expected offset) to `last` that held no event: it
-   * was all aborted records and transaction markers, so the target's checkpoint moves past it.
-   * A fetch that started past the expected offset proves nothing; the next batch reads the gap.
-   */
-  private passInvisible(topic: string, partition: number, first: string, last: string): void {
-    const key = keyOf(topic, partition);
-    const expected = this.next.get(key);
-    if (expected === undefined || BigInt(first) > expected || BigInt(last) < expected) return;
-    this.next.set(key, BigInt(last) + 1n);
-    const previous = this.passing.get(key) ?? Promise.resolve();
-    const move = previous
-      .then(() => this.options.target.apply(topic, partition, [], last))
-      .catch((err: unknown) =>
-        // The next batch of the partition moves the checkpoint past these offsets anyway.
+  private async resumeOffsets(topic: string, partitions: number[]): Promise<Map<number, bigint>> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.options.target.resumeOffsets(topic, partitions);
+      } catch (err) {
+        if (attempt >= RESUME_ATTEMPTS) throw err;
         this.options.logger.warn(
-          { err, projection: this.options.target.name, topic, partition, offset: last },
-          'could not move the checkpoint past a transaction marker',
-        ),
-      );
-    this.passing.set(key, move);
+          { err, projection: this.options.target.name, topic },
+          'could not read the checkpoints; trying again',
+        );
+        await sleep(200 * attempt);
+      }
+    }
   }
 
-  private async handleBatch(
-    batch: Batch,
-    resolveOffset: (offset: string) => void,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
+  private async handleBatch(batch: RecordBatch): Promise<void> {
     const { topic, partition } = batch;
-    await this.passing.get(keyOf(topic, partition)); // one apply at a time per partition
-    const expected = await this.expectedOffset(topic, partition);
-    if (fetchStart(batch) > expected) {
-      // The fetch started past what the target has applied: read the gap first.
-      this.consumer.seek({ topic, partition, offset: String(expected) });
+    const key = partitionKey(batch);
+    const expected = this.next.get(key);
+    if (expected === undefined) {
+      // The seek on assignment failed: read the partition again from the checkpoint.
+      const offset = (await this.resumeOffsets(topic, [partition])).get(partition) ?? 0n;
+      this.next.set(key, offset);
+      this.consumer.seek({ topic, partition, offset });
       return;
     }
-    // The batch's last offset also counts aborted records and markers after its last message.
-    const batchLast = batch.lastOffset();
-    if (BigInt(batchLast) < expected) {
-      resolveOffset(batchLast); // all applied before: move on
-      return;
-    }
-    const fresh = batch.messages.filter((m) => BigInt(m.offset) >= expected);
-    if (fresh.length === 0) {
-      // Only invisible records from the expected offset on: the checkpoint passes them.
-      await this.applyChunk(topic, partition, [], batchLast);
-      this.next.set(keyOf(topic, partition), BigInt(batchLast) + 1n);
-      resolveOffset(batchLast);
-      return;
-    }
+    const fresh = batch.records.filter((r) => r.offset >= expected);
     for (let i = 0; i < fresh.length; i += this.options.batchSize) {
       const chunk = fresh.slice(i, i + this.options.batchSize);
       const final = i + this.options.batchSize >= fresh.length;
-      const last = final ? batchLast : (chunk.at(-1) as KafkaMessage).offset;
-      await this.applyChunk(topic, partition, chunk, last);
-      this.next.set(keyOf(topic, partition), BigInt(last) + 1n);
-      resolveOffset(last);
-      await heartbeat();
+      // The last chunk's checkpoint passes the markers that follow the batch.
+      const after = (chunk.at(-1) as ConsumedRecord).offset + 1n;
+      const next = final && batch.nextOffset !== undefined ? batch.nextOffset : after;
+      await this.applyChunk(topic, partition, chunk, next - 1n);
+      this.next.set(key, next);
     }
+  }
+
+  /**
+   * The consumer's position moved past records it never delivers (transaction markers, aborted
+   * transactions) with no record after them: the checkpoint moves there alone.
+   */
+  private pass({ topic, partition, offset }: TopicPartitionOffset): void {
+    const key = partitionKey({ topic, partition });
+    void this.inTurn(key, async () => {
+      const expected = this.next.get(key);
+      if (expected === undefined || offset <= expected) return;
+      await this.options.target.apply(topic, partition, [], String(offset - 1n));
+      this.next.set(key, offset);
+    }).catch((err: unknown) =>
+      // The next batch of the partition moves the checkpoint past these offsets anyway.
+      this.options.logger.warn(
+        { err, projection: this.options.target.name, topic, partition, offset: String(offset) },
+        'could not move the checkpoint past transaction markers',
+      ),
+    );
   }
 
   private async applyChunk(
     topic: string,
     partition: number,
-    chunk: KafkaMessage[],
-    last: string,
+    chunk: ConsumedRecord[],
+    last: bigint,
   ): Promise<void> {
     const events: ProjectedEvent[] = [];
-    for (const message of chunk) {
+    for (const record of chunk) {
       try {
-        const { event, meta } = decodeEvent(message);
+        const { event, meta } = decodeEvent(record);
         const { type, ...data } = event;
-        events.push({ topic, partition, offset: message.offset, type, data, meta });
+        events.push({ topic, partition, offset: String(record.offset), type, data, meta });
       } catch (err) {
-        await this.deadLetter(topic, partition, message, err);
+        await this.deadLetter(record, err);
       }
     }
     try {
-      await this.options.target.apply(topic, partition, events, last);
+      await this.options.target.apply(topic, partition, events, String(last));
     } catch (err) {
       if (!(err instanceof ProjectionPoisonError)) throw err;
       // Find the culprit(s): apply one event at a time, setting aside those that cannot be.
@@ -207,48 +177,47 @@ export class ProjectionRunner {
           await this.options.target.apply(topic, partition, [event], event.offset);
         } catch (single) {
           if (!(single instanceof ProjectionPoisonError)) throw single;
-          const message = chunk.find((m) => m.offset === event.offset) as KafkaMessage;
-          await this.deadLetter(topic, partition, message, single);
+          const record = chunk.find((r) => String(r.offset) === event.offset) as ConsumedRecord;
+          await this.deadLetter(record, single);
           await this.options.target.apply(topic, partition, [], event.offset);
         }
       }
-      await this.options.target.apply(topic, partition, [], last);
+      await this.options.target.apply(topic, partition, [], String(last));
     }
   }
 
-  private async deadLetter(
-    topic: string,
-    partition: number,
-    message: KafkaMessage,
-    err: unknown,
-  ): Promise<void> {
+  private async deadLetter(record: ConsumedRecord, err: unknown): Promise<void> {
     const error = err instanceof Error ? err.message : String(err);
+    const { topic, partition, offset } = record;
     this.options.logger.error(
-      { projection: this.options.target.name, topic, partition, offset: message.offset, error },
+      { projection: this.options.target.name, topic, partition, offset: String(offset), error },
       'poison event set aside in the dead-letter topic',
     );
-    await this.producer.send({
-      topic: this.options.deadLetterTopic,
-      messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...message.headers,
-            'dlq-projection': this.options.target.name,
-            'dlq-error': error.slice(0, 2000),
-            'dlq-topic': topic,
-            'dlq-partition': String(partition),
-            'dlq-offset': message.offset,
-            'dlq-at': new Date().toISOString(),
-          },
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(record.headers)) {
+      if (value !== undefined) headers[name] = value.toString('utf8');
+    }
+    await this.producer.send([
+      {
+        topic: this.options.deadLetterTopic,
+        key: record.key?.toString('utf8') ?? '',
+        value: record.value,
+        headers: {
+          ...headers,
+          'dlq-projection': this.options.target.name,
+          'dlq-error': error.slice(0, 2000),
+          'dlq-topic': topic,
+          'dlq-partition': String(partition),
+          'dlq-offset': String(offset),
+          'dlq-at': new Date().toISOString(),
         },
-      ],
-    });
+      },
+    ]);
   }
 
   async stop(): Promise<void> {
-    await this.consumer.disconnect();
-    await this.producer.disconnect();
+    await this.consumer.close();
+    await Promise.all(this.turns.values());
+    await this.producer.close();
   }
 }

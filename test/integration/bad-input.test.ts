@@ -3,7 +3,7 @@ import { createPaymentGateway } from '../../infra/payment-gateway/app';
 import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
 import { type Config, loadConfig } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
-import { createKafka, logEndOffsets } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { createQueryApi, type QueryApi } from '../../query-api/app';
 import {
@@ -66,8 +66,7 @@ describe('bad input', () => {
   /** Every topic the command side writes: events, commands, replies. */
   async function logEnds(): Promise<Record<string, string>> {
     const names = topicNames(config.topics);
-    const admin = createKafka(config).admin();
-    await admin.connect();
+    const admin = createKafkaClient(config).admin();
     const ends: Record<string, string> = {};
     try {
       for (const topic of [
@@ -78,12 +77,12 @@ describe('bad input', () => {
         names.productReplies,
         names.orderReplies,
       ]) {
-        for (const { partition, high } of await logEndOffsets(admin, topic)) {
-          ends[`${topic}#${partition}`] = high;
+        for (const { partition, high } of await admin.offsets(topic)) {
+          ends[`${topic}#${partition}`] = String(high);
         }
       }
     } finally {
-      await admin.disconnect();
+      await admin.close();
     }
     return ends;
   }

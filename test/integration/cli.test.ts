@@ -1,7 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { freePort, REPO_ROOT, runCli, runConfig, runId } from '../support/test-env';
 
@@ -117,24 +117,24 @@ describe('orderstream consume', () => {
   const count = 3000;
 
   beforeAll(async () => {
-    const kafka = createKafka(runConfig());
+    const kafka = createKafkaClient(runConfig());
     const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: topic(), numPartitions: 1 }] });
-    await admin.disconnect();
+    await admin.createTopics([{ name: topic(), partitions: 1, config: {} }]);
+    await admin.close();
     const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: topic(),
-      messages: Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: `message ${i}` })),
-    });
-    await producer.disconnect();
+    await producer.send(
+      Array.from({ length: count }, (_, i) => ({
+        topic: topic(),
+        key: `k${i}`,
+        value: Buffer.from(`message ${i}`),
+      })),
+    );
+    await producer.close();
   });
   afterAll(async () => {
-    const admin = createKafka(runConfig()).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic()] }).catch(() => undefined);
-    await admin.disconnect();
+    const admin = createKafkaClient(runConfig()).admin();
+    await admin.deleteTopics([topic()]).catch(() => undefined);
+    await admin.close();
   });
 
   it('says on stderr why nothing was printed, and how to see messages', async () => {

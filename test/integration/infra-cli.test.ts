@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { createKafka, logEndOffsets } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { freePort, runCli, runConfig, scratchDir } from '../support/test-env';
 
 /**
@@ -60,10 +60,9 @@ describe('orderstream infra with its own local broker', () => {
   it('down stops the broker it started; up again keeps the data', async () => {
     const config = runConfig(env);
     const topic = `${config.topics.prefix}.product.events`;
-    const producer = createKafka(config).producer();
-    await producer.connect();
-    await producer.send({ topic, messages: [{ key: 'p-1', value: 'kept across restarts' }] });
-    await producer.disconnect();
+    const producer = createKafkaClient(config).producer();
+    await producer.send([{ topic, key: 'p-1', value: Buffer.from('kept across restarts') }]);
+    await producer.close();
 
     const pid = brokerPid();
     const down = await runCli(['infra', 'down'], env);
@@ -79,10 +78,9 @@ describe('orderstream infra with its own local broker', () => {
     expect(up.stdout).toMatch(/kafka: started broker/);
     expect(up.stdout).not.toMatch(/created .* topics/);
 
-    const admin = createKafka(config).admin();
-    await admin.connect();
-    const offsets = await logEndOffsets(admin, topic);
-    await admin.disconnect();
+    const admin = createKafkaClient(config).admin();
+    const offsets = await admin.offsets(topic);
+    await admin.close();
     const total = offsets.reduce((sum, p) => sum + Number(p.high), 0);
     expect(total).toBe(1);
   });

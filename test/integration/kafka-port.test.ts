@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import {
   createKafkaClient,
   type GroupConsumer,
@@ -9,7 +11,7 @@ import {
   readToEnd,
   resolveAdapter,
   type TopicPartition,
-} from '../../lib/kafka/index';
+} from '../../lib/kafka';
 import { eventually, runConfig } from '../support/test-env';
 
 /**
@@ -77,6 +79,32 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     }
   });
 
+  it('tells where decided data ends: before a transaction still open, past it once committed', async () => {
+    const topic = await newTopic();
+    const producer = kafka.producer();
+    const tx = kafka.transactionalProducer(`${prefix}.open.${randomUUID()}`);
+    const admin = kafka.admin();
+    closers.push(
+      () => producer.close(),
+      () => tx.close(),
+      () => admin.close(),
+    );
+    await producer.send([{ topic, key: 'k', value: Buffer.from('before') }]);
+    await tx.open();
+    let whileOpen: bigint[] = [];
+    await tx.transaction(async (t) => {
+      await t.send([{ topic, key: 'k', value: Buffer.from('in a transaction') }]);
+      whileOpen = (await admin.offsets(topic)).map((p) => p.high);
+    });
+    expect(whileOpen).toEqual([1n]);
+    // The record (1) and its commit marker (2), once the coordinator has written the marker.
+    const after = await eventually(
+      () => admin.offsets(topic),
+      (rows) => rows[0]?.high === 3n,
+    );
+    expect(after).toEqual([{ partition: 0, low: 0n, high: 3n }]);
+  });
+
   it('appends with an idempotent producer and tells each record its position', async () => {
     const topic = await newTopic(2);
     const producer = kafka.producer();
@@ -126,7 +154,20 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
         throw new Error('changed my mind');
       }),
     ).rejects.toThrow('changed my mind');
-    // The log now ends with a commit marker, an aborted record and an abort marker.
+    // The log now ends with a commit marker, an aborted record and an abort marker (written
+    // once the abort has returned): the aborted record really is in the log (offset 3), only
+    // isolation hides it.
+    const admin = kafka.admin();
+    try {
+      expect(
+        await eventually(
+          () => admin.offsets(topic),
+          (rows) => rows[0]?.high === 5n,
+        ),
+      ).toEqual([{ partition: 0, low: 0n, high: 5n }]);
+    } finally {
+      await admin.close();
+    }
     const records = await readAll(topic);
     expect(records.map((r) => r.value?.toString())).toEqual(['1', '2']);
     await tx.transaction((t) => t.send([{ topic, key: 'a', value: Buffer.from('3') }]));
@@ -239,6 +280,183 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
       await admin.close();
     }
     expect((await readAll(output)).length).toBe(8);
+  });
+
+  it('tells a group member the position past an aborted transaction that ends a partition', async () => {
+    const topic = await newTopic(2);
+    const tx = kafka.transactionalProducer(`${prefix}.tail.${randomUUID()}`);
+    closers.push(() => tx.close());
+    await tx.open();
+    const toBoth = (value: string) =>
+      [0, 1].map((partition) => ({ topic, partition, key: 'k', value: Buffer.from(value) }));
+    // Each partition: records 0 and 1, a commit marker (2), an aborted record (3), an abort marker (4).
+    await tx.transaction((t) => t.send([...toBoth('a'), ...toBoth('b')]));
+    await expect(
+      tx.transaction(async (t) => {
+        await t.send(toBoth('aborted'));
+        throw new Error('abort it');
+      }),
+    ).rejects.toThrow('abort it');
+    const admin = kafka.admin();
+    try {
+      const ends = await eventually(
+        () => admin.offsets(topic),
+        (rows) => rows.every((p) => p.high === 5n),
+      );
+      expect(ends.map((p) => p.high)).toEqual([5n, 5n]);
+    } finally {
+      await admin.close();
+    }
+
+    const consumer = kafka.groupConsumer({
+      groupId: `${prefix}.tail.${randomUUID()}`,
+      topics: [topic],
+    });
+    closers.push(() => consumer.close());
+    const delivered: string[] = [];
+    const lastDelivered = new Map<number, bigint>();
+    // Where the consumer says each partition's next record can be: a batch's nextOffset, or
+    // a position told after it (onPosition).
+    const told = new Map<number, bigint>();
+    const early: string[] = [];
+    const tell = (partition: number, offset: bigint) => {
+      if (offset <= (lastDelivered.get(partition) ?? -1n)) early.push(`${partition}:${offset}`);
+      if (offset > (told.get(partition) ?? -1n)) told.set(partition, offset);
+    };
+    await consumer.start({
+      onAssigned: (partitions) => {
+        // Partition 0 from its start; partition 1 right before the aborted transaction.
+        for (const p of partitions) consumer.seek({ ...p, offset: p.partition === 0 ? 0n : 3n });
+      },
+      onBatch: async (batch) => {
+        for (const r of batch.records) {
+          delivered.push(`${r.partition}:${r.offset}`);
+          lastDelivered.set(r.partition, r.offset);
+        }
+        if (batch.nextOffset !== undefined) tell(batch.partition, batch.nextOffset);
+      },
+      onPosition: ({ partition, offset }) => tell(partition, offset),
+    });
+    const ends = await eventually(
+      async () => [told.get(0), told.get(1)],
+      (positions) => positions.every((p) => p === 5n),
+      30_000,
+    );
+    expect(ends).toEqual([5n, 5n]);
+    expect(delivered).toEqual(['0:0', '0:1']);
+    expect(early).toEqual([]);
+  });
+
+  it('tells where the next record can be only once every committed record before it was delivered', async () => {
+    const topic = await newTopic();
+    const consumer = kafka.groupConsumer({
+      groupId: `${prefix}.many.${randomUUID()}`,
+      topics: [topic],
+    });
+    closers.push(() => consumer.close());
+    const committed: bigint[] = [];
+    const delivered = new Set<bigint>();
+    const early: string[] = [];
+    let last = -1n;
+    // A batch's nextOffset or a later position: never past a committed record not delivered.
+    const tell = (offset: bigint) => {
+      const missing = committed.filter((o) => o < offset && !delivered.has(o));
+      if (missing.length > 0) early.push(`${offset} before ${missing.join(',')}`);
+      if (offset > last) last = offset;
+    };
+    let assigned = false;
+    await consumer.start({
+      onAssigned: (partitions) => {
+        for (const p of partitions) consumer.seek({ ...p, offset: 0n });
+        assigned = true;
+      },
+      onBatch: async (batch) => {
+        // A slow handler: what is written meanwhile waits in the client.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        for (const r of batch.records) delivered.add(r.offset);
+        if (batch.nextOffset !== undefined) tell(batch.nextOffset);
+      },
+      onPosition: ({ offset }) => tell(offset),
+    });
+    await eventually(
+      async () => assigned,
+      (yes) => yes,
+      30_000,
+    );
+    // Transactions written while the member reads: every batch ends at a commit marker.
+    const tx = kafka.transactionalProducer(`${prefix}.many.${randomUUID()}`);
+    closers.push(() => tx.close());
+    await tx.open();
+    for (let i = 0; i < 20; i += 1) {
+      const positions = await tx.transaction((t) =>
+        t.send([0, 1, 2].map((n) => ({ topic, key: 'k', value: Buffer.from(`${i}.${n}`) }))),
+      );
+      committed.push(...positions.map((p) => p.offset));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const logEnd = (committed.at(-1) as bigint) + 2n; // after the last commit marker
+    expect(
+      await eventually(
+        async () => last,
+        (position) => position === logEnd,
+        30_000,
+      ),
+    ).toBe(logEnd);
+    expect(early).toEqual([]);
+    expect([...delivered].sort((a, b) => (a < b ? -1 : 1))).toEqual(committed);
+  });
+
+  it("sets a group's committed positions", async () => {
+    const topic = await newTopic(2);
+    const groupId = `${prefix}.set.${randomUUID()}`;
+    const admin = kafka.admin();
+    try {
+      await admin.setGroupOffsets(groupId, [
+        { topic, partition: 0, offset: 3n },
+        { topic, partition: 1, offset: 1n },
+      ]);
+      const committed = await admin.groupOffsets(groupId, [topic]);
+      expect(committed.sort((a, b) => a.partition - b.partition)).toEqual([
+        { topic, partition: 0, offset: 3n },
+        { topic, partition: 1, offset: 1n },
+      ]);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it("passes the library's warnings and errors to the logger, not its routine messages", async () => {
+    const levels: number[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean))
+          levels.push((JSON.parse(line) as { level: number }).level);
+        done();
+      },
+    });
+    const logged = createKafkaClient(config, pino({ level: 'debug' }, sink));
+    const topic = await newTopic();
+    const consumer = logged.groupConsumer({
+      groupId: `${prefix}.log.${randomUUID()}`,
+      topics: [topic],
+    });
+    let assigned = false;
+    await consumer.start({
+      onAssigned: () => {
+        assigned = true;
+      },
+      onBatch: async () => undefined,
+    });
+    expect(
+      await eventually(
+        async () => assigned,
+        (yes) => yes,
+        30_000,
+      ),
+    ).toBe(true);
+    await consumer.close();
+    // Connecting, joining and leaving a group is routine: nothing below a warning.
+    expect(levels.filter((level) => level < 40)).toEqual([]);
   });
 
   it('moves partitions between members: revoked from one, assigned to the other', async () => {

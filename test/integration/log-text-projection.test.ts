@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
-import { createKafka, logEndOffsets } from '../../lib/kafka';
-import { partitionOf } from '../../lib/kafka/index';
+import { createKafkaClient, partitionOf } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { startProjectors } from '../../projectors/service';
 import { viewsKeys } from '../../projectors/views/keys';
@@ -115,10 +114,9 @@ describe('events whose text holds NUL', () => {
     for (const projection of ['read-model', 'views'] as const) {
       expect((await projectionState(config, projection, 1)).lag).toBe(0n);
     }
-    const admin = createKafka(config).admin();
-    await admin.connect();
-    const dlq = await logEndOffsets(admin, topicNames(config.topics).projectorDeadLetter);
-    await admin.disconnect();
+    const admin = createKafkaClient(config).admin();
+    const dlq = await admin.offsets(topicNames(config.topics).projectorDeadLetter);
+    await admin.close();
     expect(dlq.reduce((sum, p) => sum + Number(p.high), 0)).toBe(0);
   });
 

@@ -16,7 +16,7 @@ import {
 import { projectionState } from '../support/projection-progress';
 import { type ServiceProcess, startServiceProcess } from '../support/service-process';
 import { eventually, freePort } from '../support/test-env';
-import { abortedRecordCount } from '../support/transactional-log';
+import { abortedSpanCount } from '../support/transactional-log';
 
 /** How long the read side may take to catch up once the load is over before the test fails. */
 const CONVERGE_DEADLINE_MS = 90_000;
@@ -190,7 +190,7 @@ describe('read side after a command owner crash', () => {
           (n) => n > acknowledged + 10,
           60_000,
         );
-        aborted = await abortedRecordCount(config, eventTopics);
+        aborted = await abortedSpanCount(config, eventTopics);
       }
     } finally {
       running = false;

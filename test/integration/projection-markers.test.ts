@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { Config } from '../../lib/config';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { openShard0, type ProjectionName, projectionSpecs } from '../../projectors/projections';
 import { schemaFor } from '../../projectors/read-model/generations';
@@ -106,23 +106,18 @@ describe('projections across transaction markers and aborted transactions', () =
     if (!spec) throw new Error(`no projection ${name}`);
     await spec.prepare(generation);
     const target = spec.openTarget(generation);
-    const admin = createKafka(config).admin();
-    await admin.connect();
+    const admin = createKafkaClient(config).admin();
     try {
       for (let p = 0; p < partitions.length; p += 1) {
         await applyThrough(config, target, topic, p, stoppedAt(p));
       }
       // As the projection's consumer group left them: the next offset to read.
-      await admin.setOffsets({
-        groupId: spec.groupId(generation),
-        topic,
-        partitions: partitions.map((_, p) => ({
-          partition: p,
-          offset: (stoppedAt(p) + 1n).toString(),
-        })),
-      });
+      await admin.setGroupOffsets(
+        spec.groupId(generation),
+        partitions.map((_, p) => ({ topic, partition: p, offset: stoppedAt(p) + 1n })),
+      );
     } finally {
-      await admin.disconnect();
+      await admin.close();
       await target.close();
       redis.disconnect();
       await shard0.end();

@@ -1,7 +1,6 @@
 import { Redis } from 'ioredis';
-import { replayPartitions } from '../../command-api/processor/replay';
 import type { Config } from '../../lib/config';
-import { createKafka, logEndOffsets } from '../../lib/kafka';
+import { createKafkaClient, readToEnd } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { topicNames } from '../../lib/topics';
 import { openShard0, projectionSpecs } from '../../projectors/projections';
@@ -54,7 +53,7 @@ describe('projectors', () => {
         await spec.prepare(generation);
         const target = spec.openTarget(generation);
         const runner = new ProjectionRunner({
-          kafka: createKafka(config),
+          kafka: createKafkaClient(config),
           logger,
           groupId: `${spec.groupId(generation)}.check`,
           topics: [names.productEvents, names.orderEvents],
@@ -112,10 +111,9 @@ describe('projectors', () => {
     expect(live).toEqual(replayed);
 
     // Nothing was set aside: an event applied twice would have violated the model.
-    const admin = createKafka(config).admin();
-    await admin.connect();
-    const dlq = await logEndOffsets(admin, topicNames(config.topics).projectorDeadLetter);
-    await admin.disconnect();
+    const admin = createKafkaClient(config).admin();
+    const dlq = await admin.offsets(topicNames(config.topics).projectorDeadLetter);
+    await admin.close();
     expect(dlq.reduce((sum, p) => sum + Number(p.high), 0)).toBe(0);
   });
 
@@ -155,20 +153,17 @@ describe('projectors', () => {
 
   it('sets a poison event aside in the dead-letter topic and goes on', async () => {
     const names = topicNames(config.topics);
-    const producer = createKafka(config).producer();
-    await producer.connect();
-    await producer.send({
-      topic: names.orderEvents,
-      messages: [
-        {
-          key: 'poison',
-          partition: 0,
-          value: Buffer.from('not avro'),
-          headers: { 'event-type': 'OrderPlaced' },
-        },
-      ],
-    });
-    await producer.disconnect();
+    const producer = createKafkaClient(config).producer();
+    await producer.send([
+      {
+        topic: names.orderEvents,
+        key: 'poison',
+        partition: 0,
+        value: Buffer.from('not avro'),
+        headers: { 'event-type': 'OrderPlaced' },
+      },
+    ]);
+    await producer.close();
     const after = await eventually(
       () => projectionState(config, 'read-model', 1),
       (s) => s.lag === 0n,
@@ -189,16 +184,17 @@ describe('projectors', () => {
 
   async function readRaw(topic: string): Promise<{ headers: Record<string, string> }[]> {
     const out: { headers: Record<string, string> }[] = [];
-    await replayPartitions(
-      createKafka(config),
-      `${config.topics.prefix}.test-raw`,
+    await readToEnd(
+      createKafkaClient(config),
       Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
-      (_ref, message) => {
-        out.push({
-          headers: Object.fromEntries(
-            Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]),
-          ),
-        });
+      ({ records }) => {
+        for (const record of records) {
+          out.push({
+            headers: Object.fromEntries(
+              Object.entries(record.headers).map(([k, v]) => [k, String(v)]),
+            ),
+          });
+        }
       },
     );
     return out;

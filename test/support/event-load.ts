@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Message as KafkaMessageOut } from 'kafkajs';
 import {
   type Decider,
   type OrderCommand,
@@ -10,10 +9,12 @@ import {
   productDecider,
 } from '../../domain';
 import type { Config } from '../../lib/config';
-import { createKafka } from '../../lib/kafka';
-import { partitionOf } from '../../lib/kafka/index';
+import { createKafkaClient, type OutgoingRecord, partitionOf } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { encodeEvent } from '../../schemas/codec';
+
+/** An event record before its topic is known. */
+type Unaddressed = Omit<OutgoingRecord, 'topic'>;
 
 interface Aggregate<S> {
   state: S;
@@ -35,7 +36,7 @@ export async function produceEventLoad(config: Config, count: number, seed = 1):
   const names = topicNames(config.topics);
   const products = new Map<string, Aggregate<ReturnType<typeof productDecider.evolve>>>();
   const orders = new Map<string, Aggregate<ReturnType<typeof orderDecider.evolve>>>();
-  const out = { product: [] as KafkaMessageOut[], order: [] as KafkaMessageOut[] };
+  const out = { product: [] as Unaddressed[], order: [] as Unaddressed[] };
   let produced = 0;
 
   function decide<C, E extends { type: string }, S>(
@@ -43,7 +44,7 @@ export async function produceEventLoad(config: Config, count: number, seed = 1):
     store: Map<string, Aggregate<S>>,
     id: string,
     command: C,
-    into: KafkaMessageOut[],
+    into: Unaddressed[],
   ): boolean {
     const aggregate = store.get(id) ?? { state: decider.initialState, version: 0 };
     const decision = decider.decide(command, aggregate.state);
@@ -160,19 +161,18 @@ export async function produceEventLoad(config: Config, count: number, seed = 1):
     }
   }
 
-  const producer = createKafka(config).producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  const producer = createKafkaClient(config).producer();
   try {
-    for (const [topic, messages] of [
+    for (const [topic, records] of [
       [names.productEvents, out.product],
       [names.orderEvents, out.order],
     ] as const) {
-      for (let i = 0; i < messages.length; i += 1000) {
-        await producer.send({ topic, messages: messages.slice(i, i + 1000) });
+      for (let i = 0; i < records.length; i += 1000) {
+        await producer.send(records.slice(i, i + 1000).map((r) => ({ ...r, topic })));
       }
     }
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   return produced;
 }

@@ -1,6 +1,6 @@
 import { projectionLag, totalLag } from '../../cli/projection-lag';
 import type { Config } from '../../lib/config';
-import { createKafka } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import { createRedis } from '../../lib/redis';
 import { topicNames } from '../../lib/topics';
@@ -10,8 +10,7 @@ import { openShard0, type ProjectionName, projectionSpecs } from '../../projecto
 export async function projectionState(config: Config, name: ProjectionName, generation: number) {
   const shard0 = openShard0(config);
   const redis = createRedis(config.redis.url);
-  const admin = createKafka(config).admin();
-  await admin.connect();
+  const admin = createKafkaClient(config).admin();
   const spec = projectionSpecs({
     config,
     logger: createLogger('test', 'silent'),
@@ -26,7 +25,7 @@ export async function projectionState(config: Config, name: ProjectionName, gene
     return { lag: totalLag(rows), applied: rows.reduce((sum, r) => sum + r.checkpoint + 1n, 0n) };
   } finally {
     await target.close();
-    await admin.disconnect();
+    await admin.close();
     redis.disconnect();
     await shard0.end();
   }

@@ -1,8 +1,5 @@
-import type { KafkaMessage } from 'kafkajs';
-import { replayPartitions } from '../../command-api/processor/replay';
 import type { Config } from '../../lib/config';
-import { createKafka, logEndOffsets } from '../../lib/kafka';
-import { partitionOf } from '../../lib/kafka/index';
+import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka';
 import type { ProjectedEvent, ProjectionTarget } from '../../projectors/runtime/projection';
 import { decodeEvent, encodeEvent, type TypedMessage } from '../../schemas/codec';
 
@@ -35,7 +32,8 @@ export function idInPartition(prefix: string, partition: number, partitions: num
 /**
  * Appends each transaction to `topic`/`partition` with one transactional producer, committing or
  * aborting it, and tells where its records and marker landed. The caller must be the partition's
- * only writer (offsets are read from the log's end before and after each transaction).
+ * only writer (a transaction's marker follows its last record). Returns once every marker is in
+ * the log: the coordinator writes them after the commit or abort has returned.
  */
 export async function appendTransactions(
   config: Config,
@@ -43,50 +41,51 @@ export async function appendTransactions(
   partition: number,
   transactions: LogTransaction[],
 ): Promise<AppendedTransaction[]> {
-  const kafka = createKafka(config);
+  const kafka = createKafkaClient(config);
   const admin = kafka.admin();
-  const producer = kafka.producer({
-    transactionalId: `${topic}.test-writer.${partition}`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await Promise.all([admin.connect(), producer.connect()]);
+  const producer = kafka.transactionalProducer(`${topic}.test-writer.${partition}`);
   const end = async () =>
-    BigInt((await logEndOffsets(admin, topic)).find((p) => p.partition === partition)?.high ?? 0);
+    (await admin.offsets(topic)).find((p) => p.partition === partition)?.high ?? 0n;
   const appended: AppendedTransaction[] = [];
   try {
+    await producer.open();
     for (const { events, outcome } of transactions) {
-      const before = await end();
-      const tx = await producer.transaction();
-      await tx.send({
-        topic,
-        messages: events.map(({ event, aggregateId, version }) => {
-          const { value, headers } = encodeEvent(event, {
-            aggregateId,
-            aggregateVersion: version,
-            commandId: `${aggregateId}.${version}.${outcome}`,
-            correlationId: aggregateId,
-            causationId: aggregateId,
-            occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, version)).toISOString(),
-            actor: 'test:writer',
-          });
-          return { key: aggregateId, value, headers, partition };
-        }),
+      const records = events.map(({ event, aggregateId, version }) => {
+        const { value, headers } = encodeEvent(event, {
+          aggregateId,
+          aggregateVersion: version,
+          commandId: `${aggregateId}.${version}.${outcome}`,
+          correlationId: aggregateId,
+          causationId: aggregateId,
+          occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, version)).toISOString(),
+          actor: 'test:writer',
+        });
+        return { topic, partition, key: aggregateId, value, headers };
       });
-      if (outcome === 'commit') await tx.commit();
-      else await tx.abort();
-      const after = await end();
-      const records = Array.from(
-        { length: Number(after - before - 1n) },
-        (_, i) => before + BigInt(i),
-      );
-      appended.push({ records, marker: after - 1n });
+      // A transaction whose work fails is aborted: its records stay in the log, invisible.
+      let landed: bigint[] = [];
+      await producer
+        .transaction(async (tx) => {
+          landed = (await tx.send(records)).map((p) => p.offset);
+          if (outcome === 'abort') throw new AbortOnPurpose();
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof AbortOnPurpose)) throw err;
+        });
+      appended.push({ records: landed, marker: (landed.at(-1) ?? -1n) + 1n });
+    }
+    const last = appended.at(-1)?.marker;
+    for (let attempt = 0; last !== undefined && (await end()) <= last; attempt += 1) {
+      if (attempt >= 100) throw new Error(`the last marker (${last}) never reached the log`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   } finally {
-    await Promise.all([producer.disconnect(), admin.disconnect()]);
+    await Promise.all([producer.close(), admin.close()]);
   }
   return appended;
 }
+
+class AbortOnPurpose extends Error {}
 
 /** The committed events of `topic`/`partition` as a projection sees them, in log order. */
 export async function projectedEvents(
@@ -95,16 +94,13 @@ export async function projectedEvents(
   partition: number,
 ): Promise<ProjectedEvent[]> {
   const events: ProjectedEvent[] = [];
-  await replayPartitions(
-    createKafka(config),
-    `${config.topics.prefix}.test-projected`,
-    [{ topic, partition }],
-    (_ref, message: KafkaMessage) => {
-      const { event, meta } = decodeEvent(message);
+  await readToEnd(createKafkaClient(config), [{ topic, partition }], ({ records }) => {
+    for (const record of records) {
+      const { event, meta } = decodeEvent(record);
       const { type, ...data } = event;
-      events.push({ topic, partition, offset: message.offset, type, data, meta });
-    },
-  );
+      events.push({ topic, partition, offset: String(record.offset), type, data, meta });
+    }
+  });
   return events;
 }
 
@@ -125,80 +121,31 @@ export async function applyThrough(
   await target.apply(topic, partition, events, through.toString());
 }
 
-/** The offsets of every record (transaction markers aside) in `topics`, per `topic#partition`. */
-async function offsetsRead(
-  config: Config,
-  topics: string[],
-  readUncommitted: boolean,
-): Promise<Map<string, bigint[]>> {
-  const kafka = createKafka(config);
-  const admin = kafka.admin();
-  await admin.connect();
-  const remaining = new Map<string, bigint>(); // last offset to reach, per topic#partition
-  try {
-    for (const topic of topics) {
-      for (const { partition, high, low } of await logEndOffsets(admin, topic)) {
-        if (BigInt(high) > BigInt(low)) remaining.set(`${topic}#${partition}`, BigInt(high) - 1n);
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
-  const read = new Map<string, bigint[]>();
-  if (remaining.size === 0) return read;
-  const consumer = kafka.consumer({
-    groupId: `${config.topics.prefix}.test-offsets.${Date.now()}.${readUncommitted}`,
-    readUncommitted,
-    maxWaitTimeInMs: 100,
-  });
-  await consumer.connect();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      // Also fires for batches of nothing but markers and aborted records.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        const key = `${payload.topic}#${payload.partition}`;
-        const last = remaining.get(key);
-        if (last !== undefined && BigInt(payload.lastOffset) >= last) {
-          remaining.delete(key);
-          if (remaining.size === 0) resolve();
-        }
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => reject(payload.error));
-      Promise.all(topics.map((topic) => consumer.subscribe({ topic, fromBeginning: true })))
-        .then(() =>
-          consumer.run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const key = `${batch.topic}#${batch.partition}`;
-              const last = remaining.get(key) ?? -1n;
-              const offsets = read.get(key) ?? [];
-              for (const m of batch.messages)
-                if (BigInt(m.offset) <= last) offsets.push(BigInt(m.offset));
-              read.set(key, offsets);
-            },
-          }),
-        )
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return read;
-}
-
 /**
- * How many records of aborted transactions `topics` hold: records a read_uncommitted reader
- * sees and a read_committed one does not, below a committed record of their partition (so
- * decided, not a transaction still open).
+ * How many places in `topics` hold records of aborted transactions between committed records.
+ * Every partition has one transactional writer (its owner), so between two committed records
+ * that are not in the same transaction sits one commit marker; a wider gap holds aborted
+ * records and their abort marker.
  */
-export async function abortedRecordCount(config: Config, topics: string[]): Promise<number> {
-  const all = await offsetsRead(config, topics, true);
-  const committed = await offsetsRead(config, topics, false);
-  let aborted = 0;
-  for (const [key, offsets] of all) {
-    const visible = new Set(committed.get(key) ?? []);
-    const lastVisible = [...visible].reduce((a, b) => (b > a ? b : a), -1n);
-    aborted += offsets.filter((o) => o < lastVisible && !visible.has(o)).length;
+export async function abortedSpanCount(config: Config, topics: string[]): Promise<number> {
+  const kafka = createKafkaClient(config);
+  const admin = kafka.admin();
+  const partitions: { topic: string; partition: number }[] = [];
+  try {
+    for (const topic of topics)
+      for (const { partition } of await admin.offsets(topic)) partitions.push({ topic, partition });
+  } finally {
+    await admin.close();
   }
-  return aborted;
+  const last = new Map<string, bigint>();
+  let spans = 0;
+  await readToEnd(kafka, partitions, ({ topic, partition, records }) => {
+    const key = `${topic}#${partition}`;
+    for (const { offset } of records) {
+      const before = last.get(key);
+      if (before !== undefined && offset - before > 2n) spans += 1;
+      last.set(key, offset);
+    }
+  });
+  return spans;
 }

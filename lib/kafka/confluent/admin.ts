@@ -1,6 +1,8 @@
 import {
   IsolationLevel,
+  KafkaConsumer,
   type KafkaJS,
+  type LibrdKafkaError,
   Producer as RdProducer,
 } from '@confluentinc/kafka-javascript';
 import type {
@@ -30,6 +32,14 @@ async function retrying<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
       await sleep(100 * Math.min(attempt, 10));
     }
   }
+}
+
+/** `commitCb` exists on the low-level consumer but its type declarations leave it out. */
+interface CommitsWithCallback {
+  commitCb(
+    offsets: { topic: string; partition: number; offset: number }[],
+    cb: (err: LibrdKafkaError | null) => void,
+  ): void;
 }
 
 const STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'];
@@ -114,7 +124,7 @@ export class ConfluentAdmin implements KafkaAdmin {
     const rows = await retrying(() =>
       admin.fetchTopicOffsets(topic, {
         timeout: TIMEOUT_MS,
-        isolationLevel: IsolationLevel.READ_UNCOMMITTED,
+        isolationLevel: IsolationLevel.READ_COMMITTED,
       }),
     );
     return rows
@@ -130,6 +140,40 @@ export class ConfluentAdmin implements KafkaAdmin {
         .filter((p) => p.offset !== '-1' && p.offset !== '')
         .map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
     );
+  }
+
+  /**
+   * The compatible admin client cannot alter a group's offsets: a consumer of the group that
+   * never joins it (no subscription) commits them, which the broker takes while it is empty.
+   */
+  async setGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const consumer = new KafkaConsumer({
+      ...baseConfig(this.settings),
+      'group.id': groupId,
+      'enable.auto.commit': false,
+    });
+    await new Promise<void>((resolve, reject) =>
+      consumer.connect({ timeout: TIMEOUT_MS }, (err) => (err ? reject(err) : resolve())),
+    );
+    try {
+      const committing = consumer as unknown as CommitsWithCallback;
+      await retrying(
+        () =>
+          new Promise<void>((resolve, reject) =>
+            committing.commitCb(
+              offsets.map((o) => ({
+                topic: o.topic,
+                partition: o.partition,
+                offset: Number(o.offset),
+              })),
+              (err) => (err ? reject(err) : resolve()),
+            ),
+          ),
+      );
+    } finally {
+      await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+    }
   }
 
   async listGroups(): Promise<string[]> {

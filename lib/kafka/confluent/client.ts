@@ -48,17 +48,18 @@ export function compatKafka(settings: KafkaSettings): KafkaJS.Kafka {
 
 function compatLogger(settings: KafkaSettings): KafkaJS.Logger {
   const logger = settings.logger;
-  const log =
-    (level: 'info' | 'warn' | 'debug') =>
-    (message: string, extra?: object): void => {
-      logger?.[level]({ kafka: extra }, message);
-    };
+  const warn = (message: string, extra?: object): void => {
+    logger?.warn({ kafka: extra }, message);
+  };
+  const quiet = (): void => undefined;
   const compat: KafkaJS.Logger = {
-    // Rebalances and coordinator loading are routine: never reported as errors.
-    error: log('warn'),
-    warn: log('warn'),
-    info: log('info'),
-    debug: log('debug'),
+    // Rebalances and coordinator loading are routine: never reported as errors. The library
+    // hands its own informational lines (connected, rebalance received) to this logger
+    // whatever its level setting: only warnings and errors are kept, as with kafkajs.
+    error: warn,
+    warn,
+    info: quiet,
+    debug: quiet,
     namespace: () => compat,
     setLogLevel: () => undefined,
   };

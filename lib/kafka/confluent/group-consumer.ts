@@ -11,6 +11,7 @@ import type {
 } from '../port';
 import { IDLE_POLL_MS } from '../settings';
 import { ERRORS } from './client';
+import { PositionWatch } from './position-watch';
 
 type CompatMessage = KafkaJS.KafkaMessage;
 
@@ -40,11 +41,14 @@ interface AssignmentFns {
   unassign(partitions: TopicPartition[]): void;
 }
 
+const keyOf = (p: TopicPartition): string => `${p.topic}#${p.partition}`;
+
 /**
  * A librdkafka consumer group member (through the library's KafkaJS-compatible API) using the
  * cooperative-sticky assignor, so a rebalance revokes and assigns only the partitions that
  * move. Seeks asked for while `onAssigned` runs become the partitions' start offsets in the
- * assignment itself, so no record before them is ever fetched.
+ * assignment itself, so no record before them is ever fetched. Positions past records never
+ * delivered (onPosition) come from librdkafka's own position (PositionWatch).
  */
 export class ConfluentGroupConsumer implements GroupConsumer {
   readonly groupId: string;
@@ -52,6 +56,7 @@ export class ConfluentGroupConsumer implements GroupConsumer {
   private handlers: GroupHandlers | undefined;
   /** Seeks requested during onAssigned, applied as start offsets of the assignment. */
   private startOffsets: Map<string, bigint> | undefined;
+  private positions: PositionWatch | undefined;
 
   constructor(
     kafka: KafkaJS.Kafka,
@@ -98,14 +103,16 @@ export class ConfluentGroupConsumer implements GroupConsumer {
         } finally {
           const starts = this.startOffsets;
           this.startOffsets = undefined;
+          for (const p of partitions) this.positions?.assigned(p, starts.get(keyOf(p)));
           fns.assign(
             partitions.map((p) => {
-              const offset = starts.get(`${p.topic}#${p.partition}`);
+              const offset = starts.get(keyOf(p));
               return offset === undefined ? p : { ...p, offset: Number(offset) };
             }),
           );
         }
       } else if (err.code === ERRORS.ERR__REVOKE_PARTITIONS) {
+        for (const p of partitions) this.positions?.revoked(p);
         try {
           await this.handlers?.onRevoked?.(partitions);
         } finally {
@@ -120,6 +127,9 @@ export class ConfluentGroupConsumer implements GroupConsumer {
   async start(handlers: GroupHandlers): Promise<void> {
     this.handlers = handlers;
     await this.consumer.connect();
+    this.positions = new PositionWatch(this.nativeConsumer(), (position) =>
+      handlers.onPosition?.(position),
+    );
     await this.consumer.subscribe({ topics: this.options.topics });
     await this.consumer.run({
       eachBatchAutoResolve: true,
@@ -127,16 +137,25 @@ export class ConfluentGroupConsumer implements GroupConsumer {
       eachBatch: async ({ batch, isStale }) => {
         if (isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => recordOf(batch.topic, batch.partition, m));
-        await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
+        const after = (records.at(-1) as ConsumedRecord).offset + 1n;
+        const nextOffset = this.positions?.nextAfter(batch, after) ?? after;
+        await handlers.onBatch({
+          topic: batch.topic,
+          partition: batch.partition,
+          records,
+          nextOffset,
+        });
+        if (!isStale()) this.positions?.deliveredUpTo(batch, nextOffset);
       },
     });
   }
 
   seek(position: TopicPartitionOffset): void {
     if (this.startOffsets) {
-      this.startOffsets.set(`${position.topic}#${position.partition}`, position.offset);
+      this.startOffsets.set(keyOf(position), position.offset);
       return;
     }
+    this.positions?.sought(position);
     this.consumer.seek({
       topic: position.topic,
       partition: position.partition,
@@ -162,6 +181,7 @@ export class ConfluentGroupConsumer implements GroupConsumer {
   }
 
   async close(): Promise<void> {
+    this.positions?.close();
     // Disconnecting leaves the group: the rebalance callback revokes what this member owned.
     await this.consumer.disconnect();
   }

@@ -86,6 +86,7 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const admin = await this.ready();
+    // kafkajs lists offsets read_committed: `high` is the last stable offset.
     const rows = await retrying(() => admin.fetchTopicOffsets(topic));
     return rows
       .map((r) => ({ partition: r.partition, low: BigInt(r.low), high: BigInt(r.high) }))
@@ -100,6 +101,19 @@ export class KafkajsAdmin implements KafkaAdmin {
         .filter((p) => p.offset !== '-1')
         .map((p) => ({ topic, partition: p.partition, offset: BigInt(p.offset) })),
     );
+  }
+
+  async setGroupOffsets(groupId: string, offsets: TopicPartitionOffset[]): Promise<void> {
+    const admin = await this.ready();
+    for (const topic of new Set(offsets.map((o) => o.topic))) {
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: offsets
+          .filter((o) => o.topic === topic)
+          .map((o) => ({ partition: o.partition, offset: String(o.offset) })),
+      });
+    }
   }
 
   async listGroups(): Promise<string[]> {

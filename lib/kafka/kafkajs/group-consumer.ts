@@ -38,6 +38,10 @@ export function recordsOf(batch: Batch): ConsumedRecord[] {
  * (GROUP_JOIN), so revoked and assigned partitions are its difference with the previous one;
  * a new partition is paused until `onAssigned` has settled, so no record reaches `onBatch`
  * before the handler has seen (and maybe sought) its partition.
+ *
+ * A batch's `lastOffset()` counts markers and aborted records after its last message (its
+ * `nextOffset`); a fetch of nothing but those never reaches eachBatch, and only kafkajs'
+ * END_BATCH_PROCESS event tells where it ended (onPosition).
  */
 export class KafkajsGroupConsumer implements GroupConsumer {
   readonly groupId: string;
@@ -47,6 +51,8 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   private readonly ready = new Map<string, Promise<void>>();
   private assignmentTurn: Promise<void> = Promise.resolve();
   private handlers: GroupHandlers | undefined;
+  /** Per partition: the next offset to deliver, once known (sought, or after a batch). */
+  private readonly next = new Map<string, bigint>();
 
   constructor(
     kafka: Kafka,
@@ -72,6 +78,13 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) handlers.onCrash?.(payload.error);
     });
+    if (handlers.onPosition) {
+      const report = handlers.onPosition.bind(handlers);
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const position = this.passed(payload);
+        if (position) report(position);
+      });
+    }
     await consumer.connect();
     for (const topic of this.options.topics)
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -96,16 +109,49 @@ export class KafkajsGroupConsumer implements GroupConsumer {
         const records = recordsOf(batch);
         const last = records.at(-1);
         if (!last) return;
+        const nextOffset = BigInt(batch.lastOffset()) + 1n;
         const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
         try {
-          await handlers.onBatch({ topic: batch.topic, partition: batch.partition, records });
+          await handlers.onBatch({
+            topic: batch.topic,
+            partition: batch.partition,
+            records,
+            nextOffset,
+          });
         } finally {
           clearInterval(beat);
         }
-        // kafkajs fetches from the last resolved offset: resolve what was delivered.
-        if (!isStale()) resolveOffset(String(last.offset));
+        // kafkajs fetches from the last resolved offset: resolve what was delivered (kafkajs
+        // resolves the markers after the last message with it).
+        if (!isStale()) {
+          resolveOffset(String(last.offset));
+          this.next.set(key, nextOffset);
+        }
       },
     });
+  }
+
+  /**
+   * Where a fetch of nothing but markers and aborted records leaves a partition, if it covers
+   * where the partition stands (one fetched before a seek may not). A fetch with messages
+   * says it with its batch (nextOffset), or was not delivered.
+   */
+  private passed(payload: {
+    topic: string;
+    partition: number;
+    batchSize: number;
+    firstOffset: string | null;
+    lastOffset: string;
+  }): TopicPartitionOffset | undefined {
+    const key = keyOf(payload.topic, payload.partition);
+    const next = this.next.get(key);
+    if (next === undefined || !this.owned.has(key) || this.ready.has(key)) return undefined;
+    if (payload.batchSize > 0 || payload.firstOffset === null) return undefined;
+    if (BigInt(payload.firstOffset) > next) return undefined;
+    const offset = BigInt(payload.lastOffset) + 1n;
+    if (offset <= next) return undefined;
+    this.next.set(key, offset);
+    return { topic: payload.topic, partition: payload.partition, offset };
   }
 
   private onAssignment(assignment: Record<string, number[]>): void {
@@ -121,7 +167,10 @@ export class KafkajsGroupConsumer implements GroupConsumer {
     const revoked = [...this.owned].filter((k) => !now.has(k));
     const assigned = [...now].filter((k) => !this.owned.has(k));
     this.owned = now;
-    for (const key of revoked) this.ready.delete(key);
+    for (const key of [...revoked, ...assigned]) {
+      this.ready.delete(key);
+      this.next.delete(key);
+    }
     const handlers = this.handlers;
     const turn = this.assignmentTurn.then(async () => {
       if (revoked.length > 0) await handlers?.onRevoked?.(revoked.map(toTp));
@@ -143,6 +192,7 @@ export class KafkajsGroupConsumer implements GroupConsumer {
   }
 
   seek(position: TopicPartitionOffset): void {
+    this.next.set(keyOf(position.topic, position.partition), position.offset);
     this.consumer.seek({
       topic: position.topic,
       partition: position.partition,
