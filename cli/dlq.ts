@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../lib/config';
 import { loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafkaClient, readToEnd } from '../lib/kafka/index';
+import { createKafkaClient, readToEnd } from '../lib/kafka';
 import { requireReachable, requireTopics } from '../lib/preflight';
 import { topicNames } from '../lib/topics';
 import {

@@ -2,7 +2,7 @@ import { type Express, Router } from 'express';
 import type { Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { createHttpApp } from '../lib/http/app';
-import { pingKafka } from '../lib/kafka/index';
+import { pingKafka } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { CommandBus } from './command-bus';
 import type { CommandRouter } from './command-router';

@@ -1,5 +1,5 @@
 import type { Message } from '../domain/decider';
-import type { KafkaClient, LogReader, Producer } from '../lib/kafka/index';
+import type { KafkaClient, LogReader, Producer } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { encodeCommand } from '../schemas/codec';
 import type { CommandContext } from './processor/decided-command';

@@ -1,4 +1,4 @@
-import { partitionOf } from '../lib/kafka/index';
+import { partitionOf } from '../lib/kafka';
 import { commandIdFor, deterministicUuid, newAggregateId, newProductId, requestHash } from './ids';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

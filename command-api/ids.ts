@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { partitionOf } from '../lib/kafka/index';
+import { partitionOf } from '../lib/kafka';
 
 /** A UUID-shaped id that is always the same for the same input (name-based, like UUIDv5). */
 export function deterministicUuid(...parts: string[]): string {

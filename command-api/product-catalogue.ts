@@ -1,5 +1,5 @@
 import type { Money } from '../domain/decider';
-import type { KafkaAdmin, KafkaClient, LogReader, PartitionOffsets } from '../lib/kafka/index';
+import type { KafkaAdmin, KafkaClient, LogReader, PartitionOffsets } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { decodeEvent } from '../schemas/codec';
 

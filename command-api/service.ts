@@ -1,6 +1,6 @@
 import type { Express } from 'express';
 import type { Config } from '../lib/config';
-import { createKafkaClient } from '../lib/kafka/index';
+import { createKafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { withTimeout } from '../lib/timeout';
 import { topicNames } from '../lib/topics';

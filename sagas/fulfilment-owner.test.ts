@@ -1,6 +1,6 @@
 import type { OrderEvent } from '../domain';
 import { loadConfig } from '../lib/config';
-import { createKafkaClient, type OutgoingRecord } from '../lib/kafka/index';
+import { createKafkaClient, type OutgoingRecord } from '../lib/kafka';
 import { createLogger } from '../lib/logger';
 import type { Decided, Entry } from '../lib/owned-partitions/partition-work';
 import { topicNames } from '../lib/topics';

@@ -1,6 +1,6 @@
 import { deadlineCommandId } from '../domain/fulfilment/actions';
 import { overdueOrders, reactToOrderEvent, type TrackedOrder } from '../domain/fulfilment/saga';
-import { type ConsumedRecord, type KafkaClient, partitionKey, readToEnd } from '../lib/kafka/index';
+import { type ConsumedRecord, type KafkaClient, partitionKey, readToEnd } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../lib/owned-partitions/partition-work';
 import { type FoldedEvent, OrderBook } from './order-book';

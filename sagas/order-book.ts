@@ -1,6 +1,6 @@
 import { evolveOrder, initialOrderState, type OrderEvent } from '../domain';
 import type { TrackedOrder } from '../domain/fulfilment/saga';
-import type { ConsumedRecord } from '../lib/kafka/index';
+import type { ConsumedRecord } from '../lib/kafka';
 import { decodeEvent } from '../schemas/codec';
 
 /** One order event folded: the order before and after it, and what the event says of itself. */

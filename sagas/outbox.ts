@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '../domain/decider';
 import type { OrderCommandAction, ProductCommandAction } from '../domain/fulfilment/actions';
-import type { OutgoingRecord } from '../lib/kafka/index';
+import type { OutgoingRecord } from '../lib/kafka';
 import type { TopicNames } from '../lib/topics';
 import { encodeCommand } from '../schemas/codec';
 import {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConsumedHeaders } from '../lib/kafka/index';
+import type { ConsumedHeaders } from '../lib/kafka';
 
 const money = z.object({ amount: z.number().int().nonnegative(), currency: z.string() });
 

@@ -6,7 +6,7 @@ import {
   recordStockReserved,
 } from '../domain/fulfilment/reservations';
 import type { StockReserved } from '../domain/product/events';
-import type { ConsumedRecord } from '../lib/kafka/index';
+import type { ConsumedRecord } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../lib/owned-partitions/partition-work';
 import { decodeEvent } from '../schemas/codec';

@@ -1,6 +1,6 @@
 import { paymentIdempotencyKey } from '../domain/fulfilment/actions';
 import { loadConfig } from '../lib/config';
-import type { OutgoingRecord } from '../lib/kafka/index';
+import type { OutgoingRecord } from '../lib/kafka';
 import { createLogger } from '../lib/logger';
 import type { Entry } from '../lib/owned-partitions/partition-work';
 import { topicNames } from '../lib/topics';

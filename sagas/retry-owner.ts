@@ -1,4 +1,4 @@
-import type { ConsumedRecord } from '../lib/kafka/index';
+import type { ConsumedRecord } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../lib/owned-partitions/partition-work';
 import { Outbox, type RetryPolicy } from './outbox';

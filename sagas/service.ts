@@ -1,6 +1,6 @@
 import { PaymentGatewayClient } from '../infra/payment-gateway/client';
 import type { Config } from '../lib/config';
-import { createKafkaClient, type TopicPartition } from '../lib/kafka/index';
+import { createKafkaClient, type TopicPartition } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { OwnedPartitions } from '../lib/owned-partitions/owned-partitions';
 import { topicNames } from '../lib/topics';

@@ -1,6 +1,6 @@
 import { Client, escapeIdentifier } from 'pg';
 import type { Config } from '../../lib/config';
-import { createKafkaClient } from '../../lib/kafka/index';
+import { createKafkaClient } from '../../lib/kafka';
 import { Redis } from '../../lib/redis';
 import type { RunNames } from './run-names';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../../lib/config';
-import type { KafkaAdmin, KafkaClient } from '../../lib/kafka/index';
+import type { KafkaAdmin, KafkaClient } from '../../lib/kafka';
 import type { HttpTarget } from './http-client';
 import type { E2ePlan } from './plan';
 import type { CpuTarget } from './process-cpu';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../../lib/config';
-import { createKafkaClient } from '../../lib/kafka/index';
+import { createKafkaClient } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { stackCpuTargets } from './cpu-targets';
 import type { E2eContext } from './e2e-context';

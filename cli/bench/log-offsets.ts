@@ -1,4 +1,4 @@
-import type { KafkaAdmin, KafkaClient, ReadRange } from '../../lib/kafka/index';
+import type { KafkaAdmin, KafkaClient, ReadRange } from '../../lib/kafka';
 
 /** Log end offsets, by `topic#partition`. */
 export type EndOffsets = Map<string, bigint>;

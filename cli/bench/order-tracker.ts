@@ -1,4 +1,4 @@
-import type { ConsumedRecord, KafkaClient, LogReader } from '../../lib/kafka/index';
+import type { ConsumedRecord, KafkaClient, LogReader } from '../../lib/kafka';
 import type { EndOffsets } from './log-offsets';
 
 const header = (r: ConsumedRecord, name: string) => r.headers[name]?.toString('utf8');

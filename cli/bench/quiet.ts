@@ -1,5 +1,5 @@
 import { sleep } from '../../infra/process-control';
-import type { KafkaAdmin } from '../../lib/kafka/index';
+import type { KafkaAdmin } from '../../lib/kafka';
 import { type EndOffsets, endOffsets } from './log-offsets';
 
 export interface QuietOutcome {

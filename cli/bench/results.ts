@@ -1,4 +1,4 @@
-import type { KafkaAdapterName } from '../../lib/kafka/index';
+import type { KafkaAdapterName } from '../../lib/kafka';
 import type { RawBaseline } from './raw/baselines';
 import type { FlashSaleResult } from './scenarios/flash-sale';
 import type { IdleResult } from './scenarios/idle';

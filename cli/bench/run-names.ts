@@ -1,4 +1,4 @@
-import type { KafkaAdapterName } from '../../lib/kafka/index';
+import type { KafkaAdapterName } from '../../lib/kafka';
 
 /**
  * Everything one bench run creates is named under its id, so it never touches another run's

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Component, infraDown, infraUp } from '../../infra/local-infra';
 import { loadConfig } from '../../lib/config';
-import { type KafkaAdapterName, resolveAdapter } from '../../lib/kafka/index';
+import { type KafkaAdapterName, resolveAdapter } from '../../lib/kafka';
 import { removeRunData } from './cleanup';
 import { runE2e } from './e2e';
 import { benchPlan, E2E_PARTS, selectParts } from './plan';

@@ -4,7 +4,7 @@ import type {
   KafkaClient,
   OutgoingRecord,
   TopicPartitionOffset,
-} from '../../lib/kafka/index';
+} from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../../lib/owned-partitions/partition-work';
 import { decodeCommand } from '../../schemas/codec';

@@ -1,5 +1,5 @@
 import type { Message } from '../../domain/decider';
-import { type KafkaClient, partitionOf, type TopicPartition } from '../../lib/kafka/index';
+import { type KafkaClient, partitionOf, type TopicPartition } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { OwnedPartitions } from '../../lib/owned-partitions/owned-partitions';
 import type { AggregateKind } from './aggregate-kind';

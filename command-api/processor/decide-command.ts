@@ -1,5 +1,5 @@
 import type { Message, Rejection } from '../../domain/decider';
-import { partitionOf } from '../../lib/kafka/index';
+import { partitionOf } from '../../lib/kafka';
 import { uuidv7 } from '../../schemas/codec';
 import type { AggregateKind, KeyHolding } from './aggregate-kind';
 import {

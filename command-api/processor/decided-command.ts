@@ -1,5 +1,5 @@
 import type { Message, Rejection } from '../../domain/decider';
-import type { OutgoingRecord, TopicPartitionOffset } from '../../lib/kafka/index';
+import type { OutgoingRecord, TopicPartitionOffset } from '../../lib/kafka';
 import { decodeEvent, encodeEvent } from '../../schemas/codec';
 import type { AppendedEvent, CommandReply } from './reply';
 

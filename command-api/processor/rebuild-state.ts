@@ -1,6 +1,6 @@
 import type { Message } from '../../domain/decider';
-import type { ConsumedRecord, KafkaClient } from '../../lib/kafka/index';
-import { readToEnd } from '../../lib/kafka/index';
+import type { ConsumedRecord, KafkaClient } from '../../lib/kafka';
+import { readToEnd } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import { decodeEvent } from '../../schemas/codec';
 import type { AggregateKind } from './aggregate-kind';

@@ -4,7 +4,7 @@ import {
   type KafkaClient,
   readToEnd,
   resolveAdapter,
-} from '../../lib/kafka/index';
+} from '../../lib/kafka';
 import { OwnedPartitions } from '../../lib/owned-partitions/owned-partitions';
 import { PartitionMovedError } from '../../lib/owned-partitions/partition-loop';
 import type { Entry, PartitionWork } from '../../lib/owned-partitions/partition-work';

@@ -12,7 +12,7 @@ import {
   productDecider,
 } from '../../domain';
 import type { Config } from '../../lib/config';
-import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka/index';
+import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { encodeCommand } from '../../schemas/codec';
 import { isolatedConfig, readEvents } from '../support/command-api';

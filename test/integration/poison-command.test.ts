@@ -3,7 +3,7 @@ import type { CommandReply } from '../../command-api/processor/reply';
 import type { PlaceOrder } from '../../domain';
 import { MAX_MINOR_UNITS } from '../../domain/money';
 import type { Config } from '../../lib/config';
-import { createKafkaClient, partitionOf } from '../../lib/kafka/index';
+import { createKafkaClient, partitionOf } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import {
   call,

@@ -1,5 +1,5 @@
 import type { Config } from '../../lib/config';
-import { partitionOf } from '../../lib/kafka/index';
+import { partitionOf } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import {
   call,

@@ -2,7 +2,7 @@ import { aggregateKinds } from '../../command-api/aggregates';
 import { CommandOwner, type LocalCommand } from '../../command-api/processor/command-owner';
 import type { CommandReply } from '../../command-api/processor/reply';
 import type { ProductCommand } from '../../domain';
-import { createKafkaClient, type GroupConsumer, partitionOf } from '../../lib/kafka/index';
+import { createKafkaClient, type GroupConsumer, partitionOf } from '../../lib/kafka';
 import { PartitionLoop } from '../../lib/owned-partitions/partition-loop';
 import { isolatedConfig, readEvents } from '../support/command-api';
 import { silentLogger } from '../support/test-env';

@@ -5,7 +5,7 @@ import { ensureShardDatabases } from '../../infra/postgres-server';
 import type { Config } from '../../lib/config';
 import { issueToken, type Role } from '../../lib/http/auth';
 import { listen } from '../../lib/http/serve';
-import { createKafkaClient, readToEnd } from '../../lib/kafka/index';
+import { createKafkaClient, readToEnd } from '../../lib/kafka';
 import { topicCatalogue } from '../../lib/topics';
 import { decodeEvent } from '../../schemas/codec';
 import { runConfig, silentLogger } from './test-env';

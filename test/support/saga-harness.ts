@@ -3,7 +3,7 @@ import { createPaymentGateway, type PaymentGateway } from '../../infra/payment-g
 import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
 import type { Config } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
-import { createKafkaClient, readToEnd } from '../../lib/kafka/index';
+import { createKafkaClient, readToEnd } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { type Projectors, startProjectors } from '../../projectors/service';
 import {

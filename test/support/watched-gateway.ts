@@ -3,7 +3,7 @@ import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
 import { type AuthorizeRequest, PaymentGatewayClient } from '../../infra/payment-gateway/client';
 import { loadConfig } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
-import type { ConsumedRecord } from '../../lib/kafka/index';
+import type { ConsumedRecord } from '../../lib/kafka';
 import { createLogger } from '../../lib/logger';
 import type { PaymentGateway as SagaGateway } from '../../sagas/payment-step';
 

@@ -1,5 +1,5 @@
 import type { Config } from '../../../lib/config';
-import { createKafkaClient, type KafkaAdapterName } from '../../../lib/kafka/index';
+import { createKafkaClient, type KafkaAdapterName } from '../../../lib/kafka';
 import type { RawPlan } from '../plan';
 import { type ConsumeProduceResult, rawConsumeProduce } from './consume-produce';
 import { type ProduceResult, rawProduce } from './produce';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { ConsumedRecord, KafkaClient } from '../../../lib/kafka/index';
+import type { ConsumedRecord, KafkaClient } from '../../../lib/kafka';
 import { perSecond } from './records';
 import { closeAll, openProducers } from './transactions';
 

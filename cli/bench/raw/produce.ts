@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { KafkaClient } from '../../../lib/kafka/index';
+import type { KafkaClient } from '../../../lib/kafka';
 import { perSecond, records } from './records';
 
 export interface ProduceResult {

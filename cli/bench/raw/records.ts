@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { OutgoingRecord } from '../../../lib/kafka/index';
+import type { OutgoingRecord } from '../../../lib/kafka';
 
 /** The raw baselines' message: 1 KB of random bytes (incompressible), shared by every record. */
 export const MESSAGE_BYTES = 1024;

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { KafkaClient, TransactionalProducer } from '../../../lib/kafka/index';
+import type { KafkaClient, TransactionalProducer } from '../../../lib/kafka';
 import { perSecond, records } from './records';
 
 export interface TransactionsResult {
