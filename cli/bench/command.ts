@@ -32,6 +32,10 @@ export function registerBenchCommand(program: Command): void {
       positive('--concurrency'),
     )
     .option(
+      '--profile <dir>',
+      'write a V8 CPU profile of every service into <dir> (node --cpu-prof)',
+    )
+    .option(
       '--flash-buyers <n>',
       'buyers of the flash sale (default 10000, --quick 1000)',
       positive('--flash-buyers'),

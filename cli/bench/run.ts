@@ -22,6 +22,8 @@ export interface BenchOptions {
   adapter?: KafkaAdapterName;
   concurrency?: number;
   flashBuyers?: number;
+  /** Directory for V8 CPU profiles of every service (`node --cpu-prof`), written as they stop. */
+  profile?: string;
 }
 
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
@@ -54,7 +56,12 @@ export async function runBench(options: BenchOptions): Promise<void> {
   const outDir = path.join(config.stateDir, 'bench');
   fs.mkdirSync(outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const stack = new BenchStack(config, env, path.join(outDir, `${stamp}-services.log`));
+  const stack = new BenchStack(
+    config,
+    env,
+    path.join(outDir, `${stamp}-services.log`),
+    options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [],
+  );
 
   const results: BenchResults = {
     date: new Date().toISOString(),

@@ -42,6 +42,8 @@ export class BenchStack {
     private readonly config: Config,
     private readonly env: NodeJS.ProcessEnv,
     readonly logFile: string,
+    /** Extra node options for every service (e.g. --cpu-prof). */
+    private readonly nodeOptions: string[] = [],
   ) {}
 
   /** Service name → pid. */
@@ -55,9 +57,12 @@ export class BenchStack {
     const log = fs.createWriteStream(this.logFile, { flags: 'a' });
     this.log = log;
     for (const service of serviceProcesses(this.config)) {
-      const args = RUNNING_COMPILED
-        ? [`${service.entry}.js`]
-        : ['--import', 'tsx', `${service.entry}.ts`];
+      const args = [
+        ...this.nodeOptions,
+        ...(RUNNING_COMPILED
+          ? [`${service.entry}.js`]
+          : ['--import', 'tsx', `${service.entry}.ts`]),
+      ];
       const child = spawn(process.execPath, args, {
         cwd: CODE_ROOT,
         env: this.env,

@@ -133,6 +133,10 @@ export class ConfluentTransactionalProducer implements TransactionalProducer {
     this.producer = new DeliveringProducer(settings, {
       'transactional.id': transactionalId,
       'transaction.timeout.ms': 60_000,
+      // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the broker
+      // has written the last one's markers (a few ms under load): retry soon, not after 100 ms.
+      'retry.backoff.ms': 5,
+      'retry.backoff.max.ms': 100,
     });
   }
 
