@@ -20,6 +20,9 @@ export interface LoopOptions {
 
 type State = 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped';
 
+/** How long a partition stays quiet before offsets of batches that appended nothing commit. */
+const FLUSH_AFTER_MS = 2000;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
@@ -51,6 +54,17 @@ export class PartitionLoop<Local> {
   private paused = false;
   private notBefore = 0;
   private failures = 0;
+  /** Consumed records in the queue (the queue also holds local entries). */
+  private recordsQueued = 0;
+  /**
+   * Where the consumed records of batches that appended nothing end: committed with the next
+   * transaction, or by a transaction of its own once the partition has been quiet a moment.
+   * A batch with nothing to append needs no transaction: handled again after a failover, it
+   * appends nothing again.
+   */
+  private unsent: TopicPartitionOffset | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushDue = false;
 
   constructor(
     readonly partition: OwnedPartition,
@@ -103,21 +117,30 @@ export class PartitionLoop<Local> {
       return;
     }
     this.queue.push(...entries);
-    if (!this.paused && this.queuedRecords() > this.options.maxQueued) {
+    for (const entry of entries) if ('record' in entry) this.recordsQueued += 1;
+    if (!this.paused && this.recordsQueued > this.options.maxQueued) {
       this.paused = true;
       this.options.consumer.pause([this.partition]);
     }
     this.kick();
   }
 
-  private queuedRecords(): number {
-    let n = 0;
-    for (const entry of this.queue) if ('record' in entry) n += 1;
-    return n;
+  /** Takes entries off the head of the queue. */
+  private take(count: number): Entry<Local>[] {
+    const taken = this.queue.splice(0, count);
+    for (const entry of taken) if ('record' in entry) this.recordsQueued -= 1;
+    return taken;
+  }
+
+  /** Puts entries back at the head of the queue. */
+  private putBack(entries: Entry<Local>[]): void {
+    this.queue.unshift(...entries);
+    for (const entry of entries) if ('record' in entry) this.recordsQueued += 1;
   }
 
   private kick(): void {
-    if (this.draining || this.state !== 'ready' || this.queue.length === 0) return;
+    if (this.draining || this.state !== 'ready') return;
+    if (this.queue.length === 0 && !this.flushDue) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
       this.kick();
@@ -125,15 +148,19 @@ export class PartitionLoop<Local> {
   }
 
   private async drain(): Promise<void> {
-    while (this.state === 'ready' && this.queue.length > 0) {
+    while (this.state === 'ready' && (this.queue.length > 0 || this.flushDue)) {
+      if (this.queue.length === 0) {
+        await this.flushOffsets();
+        continue;
+      }
       const wait = this.notBefore - Date.now();
       if (wait > 0) await sleep(Math.min(wait, 1000));
       if (this.notBefore > Date.now()) continue;
       // After repeated failures, entries go one at a time to find the one at fault.
       const size = this.failures >= 2 ? 1 : this.options.maxBatch;
-      const batch = this.queue.splice(0, size);
+      const batch = this.take(size);
       await this.runBatch(batch);
-      if (this.paused && this.queuedRecords() <= this.options.maxQueued / 2 && this.active) {
+      if (this.paused && this.recordsQueued <= this.options.maxQueued / 2 && this.active) {
         this.paused = false;
         this.options.consumer.resume([this.partition]);
       }
@@ -154,7 +181,7 @@ export class PartitionLoop<Local> {
       decided.committed(positions);
       this.failures = 0;
       if (decided.later?.length) {
-        this.queue.unshift(...decided.later);
+        this.putBack(decided.later);
         this.notBefore = decided.laterAt ?? Date.now();
       }
     } catch (err) {
@@ -168,16 +195,27 @@ export class PartitionLoop<Local> {
   ): Promise<TopicPartitionOffset[]> {
     const producer = this.producer;
     if (!producer) return Promise.reject(new PartitionMovedError());
-    // Nothing to append and nothing consumed (e.g. a sweep that found nothing due): no transaction.
-    if (decided.records.length === 0 && offsets.length === 0 && !decided.followWith)
+    if (decided.records.length === 0 && !decided.followWith) {
+      // Nothing to append: no transaction; the consumed offsets go with a later one.
+      const [end] = offsets;
+      if (end && (!this.unsent || end.offset > this.unsent.offset)) this.unsent = end;
+      if (this.unsent) this.scheduleFlush();
       return Promise.resolve([]);
-    return producer.transaction(async (tx) => {
-      const positions = await tx.send(decided.records);
-      const more = decided.followWith?.(positions) ?? [];
-      if (more.length > 0) await tx.send(more);
-      await tx.sendOffsets(this.options.consumer, offsets);
-      return positions;
-    });
+    }
+    const withUnsent = this.unsent && !offsets.length ? [this.unsent] : offsets;
+    const flushing = this.unsent;
+    return producer
+      .transaction(async (tx) => {
+        const positions = await tx.send(decided.records);
+        const more = decided.followWith?.(positions) ?? [];
+        if (more.length > 0) await tx.send(more);
+        await tx.sendOffsets(this.options.consumer, withUnsent);
+        return positions;
+      })
+      .then((positions) => {
+        if (this.unsent === flushing) this.unsent = undefined;
+        return positions;
+      });
   }
 
   private async failed(
@@ -216,12 +254,39 @@ export class PartitionLoop<Local> {
       'batch failed; owner restarts from the log',
     );
     // Records come back (the log still has them); local requests were answered as failed.
-    this.queue.unshift(...batch.filter((e) => 'record' in e));
+    this.putBack(batch.filter((e) => 'record' in e));
     this.state = 'restarting';
     await sleep(Math.min(100 * 2 ** this.failures, 5000));
     if (this.state !== 'restarting') return;
     this.started = this.open();
     await this.started;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushDue = true;
+      this.kick();
+    }, FLUSH_AFTER_MS);
+    this.flushTimer.unref();
+  }
+
+  /** Commits offsets left by batches that appended nothing, in a transaction of their own. */
+  private async flushOffsets(): Promise<void> {
+    this.flushDue = false;
+    const unsent = this.unsent;
+    const producer = this.producer;
+    if (!unsent || !producer) return;
+    try {
+      await producer.transaction((tx) => tx.sendOffsets(this.options.consumer, [unsent]));
+      if (this.unsent === unsent) this.unsent = undefined;
+    } catch (err) {
+      this.options.logger.warn(
+        { err, topic: this.partition.topic, partition: this.partition.partition },
+        'could not commit offsets; a later transaction carries them',
+      );
+    }
   }
 
   /** Stops for good (the partition was revoked): the current batch ends, queued requests are refused. */
@@ -233,6 +298,9 @@ export class PartitionLoop<Local> {
   }
 
   private async shutdown(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.recordsQueued = 0;
     for (const entry of this.queue.splice(0))
       if ('local' in entry) this.work.abandon(entry.local, new PartitionMovedError());
     await this.producer?.close().catch(() => undefined);

@@ -152,6 +152,74 @@ describe.each(adapters)('owned partitions on %s', (adapter) => {
     }
   });
 
+  it('needs no transaction for a batch that appends nothing; its offsets commit all the same', async () => {
+    const { input, output } = await topics();
+    const producer = kafka.producer();
+    stops.push(() => producer.close());
+    let transactions = 0;
+    const counting: KafkaClient = {
+      ...kafka,
+      admin: () => kafka.admin(),
+      producer: () => kafka.producer(),
+      groupConsumer: (o) => kafka.groupConsumer(o),
+      reader: () => kafka.reader(),
+      transactionalProducer: (id) => {
+        const real = kafka.transactionalProducer(id);
+        return {
+          transactionalId: id,
+          open: () => real.open(),
+          close: () => real.close(),
+          transaction: (work) => {
+            transactions += 1;
+            return real.transaction(work);
+          },
+        };
+      },
+    };
+    const quiet: PartitionWork<Local> = {
+      ...copier(output, []),
+      // Appends nothing for any record.
+      decide: async () => ({ records: [], committed: () => undefined, failed: () => undefined }),
+    };
+    const owned = new OwnedPartitions<Local>({
+      kafka: counting,
+      logger: silentLogger(),
+      name: 'quiet',
+      groupId: `${input}.group`,
+      topics: [input],
+      sessionTimeoutMs: 6000,
+      transactionalId: (p) => `${input}.owner.${p.partition}`,
+      work: () => quiet,
+      maxBatch: 5,
+    });
+    stops.push(() => owned.stop());
+    await owned.start();
+    await eventually(async () => owned.owns({ topic: input, partition: 0 }), Boolean, 30_000);
+    for (let i = 0; i < 4; i += 1) {
+      await producer.send(
+        Array.from({ length: 10 }, (_, j) => ({
+          topic: input,
+          key: 'k',
+          value: Buffer.from(`q${i}-${j}`),
+        })),
+      );
+    }
+    const admin = kafka.admin();
+    try {
+      const committed = await eventually(
+        () => admin.groupOffsets(`${input}.group`, [input]),
+        (rows) => rows[0]?.offset === 40n,
+        30_000,
+      );
+      expect(committed).toEqual([{ topic: input, partition: 0, offset: 40n }]);
+    } finally {
+      await admin.close();
+    }
+    // At least 8 batches of at most 5 entries; their offsets needed far fewer transactions.
+    expect(transactions).toBeLessThan(4);
+    expect(await outputValues(output)).toEqual([]);
+  });
+
   it('sets aside an entry that fails even alone, and goes on', async () => {
     const { input, output } = await topics();
     const producer = kafka.producer();
