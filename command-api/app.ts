@@ -1,4 +1,4 @@
-import { type Express, Router } from 'express';
+import { type Express, type RequestHandler, Router } from 'express';
 import type { Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { createHttpApp } from '../lib/http/app';
@@ -21,6 +21,8 @@ export interface CommandApiParts {
   catalogue: ProductCatalogue;
   /** Resolves when the Kafka brokers answer (readiness). */
   kafkaAnswers: () => Promise<void>;
+  /** Rate limits (undefined: off). */
+  rateLimit?: RequestHandler;
 }
 
 /** The command API's HTTP app. Ready when the Kafka brokers answer. */
@@ -51,6 +53,7 @@ export function createCommandApi(config: Config, logger: Logger, parts?: Command
       },
     ],
     routes,
+    rateLimit: parts?.rateLimit,
     errorHandlers: [unencodableCommandHandler],
   });
 }

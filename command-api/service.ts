@@ -1,5 +1,6 @@
 import type { Express } from 'express';
 import type { Config } from '../lib/config';
+import { createRateLimits } from '../lib/http/rate-limit';
 import { createKafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { withTimeout } from '../lib/timeout';
@@ -46,10 +47,24 @@ export async function startCommandService(config: Config, logger: Logger): Promi
     if (processor.crashed)
       throw new Error(`command consumer crashed: ${processor.crashed.message}`);
   };
+  const rateLimits = createRateLimits(config, logger, 'command-api');
   return {
-    app: createCommandApi(config, logger, { bus, router, kinds, catalogue, kafkaAnswers }),
+    app: createCommandApi(config, logger, {
+      bus,
+      router,
+      kinds,
+      catalogue,
+      kafkaAnswers,
+      rateLimit: rateLimits?.handler,
+    }),
     stop: async () => {
-      await Promise.allSettled([processor.stop(), bus.stop(), catalogue.stop(), admin.close()]);
+      await Promise.allSettled([
+        processor.stop(),
+        bus.stop(),
+        catalogue.stop(),
+        admin.close(),
+        rateLimits?.close(),
+      ]);
     },
   };
 }

@@ -43,6 +43,14 @@ const url = (protocols: string[]) =>
     `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
   );
 
+/** A claim name, or a dotted path into nested claims (e.g. `realm_access.roles`). */
+const claimPath = z
+  .string()
+  .regex(
+    /^[^.\s]+(\.[^.\s]+)*$/,
+    'expected a claim name or a dotted path such as realm_access.roles',
+  );
+
 /** Signs the tokens of `orderstream token` locally; production sets its own JWT_SECRET. */
 export const DEV_JWT_SECRET = 'orderstream-local-development-secret-not-for-production';
 
@@ -100,6 +108,17 @@ const envSchema = z.object({
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').default(DEV_JWT_SECRET),
   JWT_ISSUER: z.string().min(1).default('orderstream'),
   JWT_AUDIENCE: z.string().min(1).default('orderstream'),
+  JWT_JWKS_URL: url(['http:', 'https:']).optional(),
+  JWT_ROLE_CLAIM: claimPath.default('role'),
+  JWT_CUSTOMER_CLAIM: claimPath.default('sub'),
+  JWT_ROLE_MAP: commaList(
+    z
+      .string()
+      .regex(/^[^=]+=(admin|customer|service)$/, 'expected <claim value>=<admin|customer|service>'),
+  ).optional(),
+  RATE_LIMIT_WINDOW_S: int(1, 24 * 3600).default(60),
+  RATE_LIMIT_PER_PRINCIPAL: int(0, Number.MAX_SAFE_INTEGER).default(600_000),
+  RATE_LIMIT_PER_IP: int(0, Number.MAX_SAFE_INTEGER).default(60_000),
   HEALTH_TIMEOUT_MS: int(50, 60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   INFRA_START_LOCAL: z.enum(['true', 'false']).default('true'),
@@ -171,7 +190,22 @@ export interface Config {
     /** Command outcomes each partition owner remembers for idempotency. */
     idempotencyWindow: number;
   };
-  jwt: { secret: string; issuer: string; audience: string };
+  jwt: {
+    /** HS256 key of local tokens (`orderstream token`); unused when jwksUrl is set. */
+    secret: string;
+    issuer: string;
+    audience: string;
+    /** An external issuer's JWKS: tokens are RS256/ES256 signed by one of its keys. */
+    jwksUrl?: string;
+    /** Where the role sits in a token's claims (a dotted path; a string or an array of them). */
+    roleClaim: string;
+    /** Where the customer id (and the subject of other roles) sits in a token's claims. */
+    customerClaim: string;
+    /** Role claim values of the issuer, by the role they mean here; a value not in it is taken as is. */
+    roleMap: Record<string, 'admin' | 'customer' | 'service'>;
+  };
+  /** Requests per window a principal (or an unauthenticated IP) may make; 0 = no limit. */
+  rateLimit: { windowSeconds: number; perPrincipal: number; perIp: number };
   healthTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
   /** May `infra up` start a local broker or private Postgres/Redis when none answers? */
@@ -296,7 +330,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxInFlight: e.COMMAND_MAX_IN_FLIGHT,
       idempotencyWindow: e.IDEMPOTENCY_WINDOW,
     },
-    jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE },
+    jwt: {
+      secret: e.JWT_SECRET,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      jwksUrl: e.JWT_JWKS_URL,
+      roleClaim: e.JWT_ROLE_CLAIM,
+      customerClaim: e.JWT_CUSTOMER_CLAIM,
+      roleMap: Object.fromEntries(
+        (e.JWT_ROLE_MAP ?? []).map((pair) => {
+          const at = pair.lastIndexOf('=');
+          return [pair.slice(0, at), pair.slice(at + 1) as 'admin' | 'customer' | 'service'];
+        }),
+      ),
+    },
+    rateLimit: {
+      windowSeconds: e.RATE_LIMIT_WINDOW_S,
+      perPrincipal: e.RATE_LIMIT_PER_PRINCIPAL,
+      perIp: e.RATE_LIMIT_PER_IP,
+    },
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     startLocalInfra: e.INFRA_START_LOCAL === 'true',

@@ -4,6 +4,7 @@ import type { Config } from '../lib/config';
 import type { DependencyCheck } from '../lib/http/health';
 import { refuseControlCharacters } from '../lib/http/input-guard';
 import { notFound, problemErrorHandler } from '../lib/http/problem';
+import { createRateLimits } from '../lib/http/rate-limit';
 import type { Logger } from '../lib/logger';
 import { createShardPools, databaseOf } from '../lib/postgres';
 import { createRedis } from '../lib/redis';
@@ -138,6 +139,7 @@ export function createQueryApi(
     logger,
   });
 
+  const rateLimits = createRateLimits(config, logger, 'query-api');
   const routes = Router();
   routes.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument);
@@ -152,6 +154,7 @@ export function createQueryApi(
   // Reads take no body; their headers and query strings pass the shared gate.
   app.use(refuseControlCharacters);
   app.use(queryHealthRouter(required, optional, config.healthTimeoutMs));
+  if (rateLimits) app.use(rateLimits.handler);
   app.use(routes);
   app.use(notFound);
   app.use(readErrorHandler(logger));
@@ -164,6 +167,7 @@ export function createQueryApi(
       orderStreams.endAll();
       await Promise.all([
         redis.quit().catch(() => redis.disconnect()),
+        rateLimits?.close(),
         ...leaders.map((pool) => pool.end()),
         ...followers.map((pool) => pool.end()),
       ]);

@@ -1,4 +1,9 @@
-import express, { type ErrorRequestHandler, type Express, type Router } from 'express';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type RequestHandler,
+  type Router,
+} from 'express';
 import type { Logger } from '../logger';
 import { type DependencyCheck, healthRouter } from './health';
 import { JSON_BODY_TYPES, refuseControlCharacters, requireJsonBody } from './input-guard';
@@ -10,6 +15,8 @@ export interface HttpAppOptions {
   healthTimeoutMs: number;
   bodyLimit: string;
   routes?: Router;
+  /** Rate limits (lib/http/rate-limit.ts): after health, before the routes. */
+  rateLimit?: RequestHandler;
   /** Error handlers of the service, before the last one (problem+json, 500 for the rest). */
   errorHandlers?: ErrorRequestHandler[];
 }
@@ -25,6 +32,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.use(express.json({ limit: options.bodyLimit, type: JSON_BODY_TYPES }));
   app.use(refuseControlCharacters);
   app.use(healthRouter(options.checks, options.healthTimeoutMs));
+  if (options.rateLimit) app.use(options.rateLimit);
   if (options.routes) app.use(options.routes);
   app.use(notFound);
   for (const handler of options.errorHandlers ?? []) app.use(handler);
