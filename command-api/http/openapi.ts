@@ -1,264 +1,342 @@
-/** The command API's OpenAPI 3.1 document, served at GET /openapi.json (a test checks it matches the routes). */
+/**
+ * The command API's OpenAPI 3.1 document, served at GET /openapi.json, built from the zod
+ * schemas the routes validate with (a test checks it lists every served route; `npm run lint`
+ * lints it with Redocly).
+ */
 
-import { MAX_MINOR_UNITS } from '../../domain/money';
-import { jsonBody, pathParam, problemComponent, problemResponse } from '../../lib/http/openapi';
+import { z } from 'zod';
+import { ROLES, type Role } from '../../lib/http/auth';
+import {
+  type ApiOperation,
+  openApiDocument as buildDocument,
+  type ProblemStatus,
+  schemaRegistry,
+} from '../../lib/http/openapi';
+import { IDEMPOTENCY_KEY_REUSED } from '../processor/reply';
+import {
+  createProductBody,
+  idempotencyKeyHeader,
+  moneySchema,
+  placeOrderBody,
+  reasonBody,
+  reserveStockBody,
+  restockBody,
+  shipBody,
+  updateProductBody,
+} from './request-schemas';
+import { acceptedSchema, pendingSchema } from './response-schemas';
 
-const problem = problemResponse;
-const json = jsonBody;
-const money = { $ref: '#/components/schemas/Money' };
-const idempotencyKey = { $ref: '#/components/parameters/IdempotencyKey' };
-const pathId = (name: string) => pathParam(name);
-
-const outcomes = (success: '200' | '201') => ({
-  [success]: {
-    description: 'Accepted: the events appended and a consistency token',
-    ...json({ $ref: '#/components/schemas/Accepted' }),
-  },
-  '202': {
-    description: 'Not decided within COMMAND_TIMEOUT_MS; see Location',
-    ...json({ $ref: '#/components/schemas/Pending' }),
-  },
-  '400': problem,
-  '401': problem,
-  '403': problem,
-  '404': problem,
-  '409': problem,
-  '413': problem,
-  '415': { ...problem, description: 'A body that is not JSON' },
-  '422': problem,
+const registry = schemaRegistry();
+registry.add(moneySchema, {
+  id: 'Money',
+  description: 'Integer minor units (cents) with an ISO 4217 currency code',
 });
-
-const command = (
-  summary: string,
-  roles: string,
-  body: object | undefined,
-  success: '200' | '201' = '200',
-  params: object[] = [],
-) => ({
-  summary: `${summary} (${roles})`,
-  security: [{ bearer: [] }],
-  parameters: [...params, idempotencyKey],
-  ...(body ? { requestBody: { required: true, ...json(body) } } : {}),
-  responses: outcomes(success),
+registry.add(createProductBody, { id: 'CreateProduct' });
+registry.add(updateProductBody, {
+  id: 'UpdateProduct',
+  description: 'At least one field; details and price may change together',
 });
+registry.add(restockBody, { id: 'Restock' });
+registry.add(reserveStockBody, { id: 'ReserveStock' });
+registry.add(placeOrderBody, {
+  id: 'PlaceOrder',
+  description: 'Prices come from the catalogue, never from the client; a product appears once',
+});
+registry.add(reasonBody, { id: 'Reason' });
+registry.add(shipBody, { id: 'Ship' });
+registry.add(acceptedSchema, {
+  id: 'Accepted',
+  description: 'The command was accepted: its events, appended, and a consistency token',
+});
+registry.add(pendingSchema, { id: 'Pending' });
 
-const reason = {
-  type: 'object',
-  properties: { reason: { type: 'string' } },
-  additionalProperties: false,
-};
-
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: { title: 'orderstream command API', version: '1.0.0' },
-  paths: {
-    '/products': {
-      post: command(
-        'Create a product',
-        'admin',
-        {
-          type: 'object',
-          required: ['sku', 'name', 'category', 'price'],
-          properties: {
-            sku: { type: 'string' },
-            name: { type: 'string' },
-            description: { type: 'string' },
-            category: { type: 'string' },
-            price: money,
-            initialStock: { type: 'integer', minimum: 0 },
-          },
-          additionalProperties: false,
-        },
-        '201',
-      ),
-    },
-    '/products/{id}': {
-      patch: command(
-        'Update details and/or price',
-        'admin',
-        {
-          type: 'object',
-          properties: {
-            name: { type: 'string' },
-            description: { type: 'string' },
-            category: { type: 'string' },
-            price: money,
-          },
-          additionalProperties: false,
-        },
-        '200',
-        [pathId('id')],
-      ),
-      delete: command('Discontinue a product', 'admin', undefined, '200', [pathId('id')]),
-    },
-    '/products/{id}/restock': {
-      post: command(
-        'Add stock',
-        'admin',
-        {
-          type: 'object',
-          required: ['quantity'],
-          properties: { quantity: { type: 'integer', minimum: 1 } },
-          additionalProperties: false,
-        },
-        '200',
-        [pathId('id')],
-      ),
-    },
-    '/products/{id}/reservations': {
-      post: command(
-        'Reserve stock for an order',
-        'service',
-        {
-          type: 'object',
-          required: ['orderId', 'quantity'],
-          properties: { orderId: { type: 'string' }, quantity: { type: 'integer', minimum: 1 } },
-          additionalProperties: false,
-        },
-        '200',
-        [pathId('id')],
-      ),
-    },
-    '/products/{id}/reservations/{orderId}/release': {
-      post: command('Release an order’s reservation', 'service', undefined, '200', [
-        pathId('id'),
-        pathId('orderId'),
-      ]),
-    },
-    '/products/{id}/reservations/{orderId}/commit': {
-      post: command('Commit an order’s reservation on shipment', 'service', undefined, '200', [
-        pathId('id'),
-        pathId('orderId'),
-      ]),
-    },
-    '/orders': {
-      post: command(
-        'Place an order; prices come from the catalogue',
-        'customer',
-        {
-          type: 'object',
-          required: ['items'],
-          properties: {
-            items: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 100,
-              items: {
-                type: 'object',
-                required: ['productId', 'quantity'],
-                properties: {
-                  productId: { type: 'string' },
-                  quantity: { type: 'integer', minimum: 1 },
-                },
-                additionalProperties: false,
-              },
-            },
-          },
-          additionalProperties: false,
-        },
-        '201',
-      ),
-    },
-    '/orders/{id}/cancel': {
-      post: command('Cancel before shipment', 'customer (own) or admin', reason, '200', [
-        pathId('id'),
-      ]),
-    },
-    '/orders/{id}/return': {
-      post: command('Return after delivery', 'customer (own) or admin', reason, '200', [
-        pathId('id'),
-      ]),
-    },
-    '/orders/{id}/ship': {
-      post: command(
-        'Ship a confirmed order',
-        'admin',
-        {
-          type: 'object',
-          properties: { trackingNumber: { type: 'string' } },
-          additionalProperties: false,
-        },
-        '200',
-        [pathId('id')],
-      ),
-    },
-    '/orders/{id}/deliver': {
-      post: command('Mark a shipped order delivered', 'admin', undefined, '200', [pathId('id')]),
-    },
-    '/commands/{id}': {
-      get: {
-        summary: 'The outcome of an earlier command (its sender or staff)',
-        security: [{ bearer: [] }],
-        parameters: [pathId('id')],
-        responses: {
-          '200': { description: 'Accepted', ...json({ $ref: '#/components/schemas/Accepted' }) },
-          '202': {
-            description: 'Not decided yet',
-            ...json({ $ref: '#/components/schemas/Pending' }),
-          },
-          '401': problem,
-          '404': problem,
-          '409': problem,
-          '422': problem,
-        },
-      },
-    },
-    '/openapi.json': {
-      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
-    },
-    '/health/live': {
-      get: { summary: 'The process runs', responses: { '200': { description: 'live' } } },
-    },
-    '/health/ready': {
-      get: {
-        summary: 'Kafka answers',
-        responses: { '200': { description: 'ready' }, '503': problem },
-      },
-    },
-  },
-  components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-    parameters: {
-      IdempotencyKey: {
-        name: 'Idempotency-Key',
-        in: 'header',
-        required: false,
-        schema: { type: 'string', maxLength: 200 },
-        description: 'Repeats with the same key get the first outcome and append nothing new',
-      },
-    },
-    schemas: {
-      Money: {
-        type: 'object',
-        required: ['amount', 'currency'],
-        properties: {
-          amount: {
-            type: 'integer',
-            minimum: 0,
-            maximum: MAX_MINOR_UNITS,
-            description:
-              'minor units (cents); an order line total and an order total stay within the same maximum',
-          },
-          currency: { type: 'string', pattern: '^[A-Z]{3}$' },
-        },
-      },
-      Accepted: {
-        type: 'object',
-        properties: {
-          commandId: { type: 'string' },
-          status: { const: 'accepted' },
-          aggregateId: { type: 'string' },
-          events: { type: 'array', items: { type: 'object' } },
-          consistencyToken: { type: 'string' },
-        },
-      },
-      Pending: {
-        type: 'object',
-        properties: { commandId: { type: 'string' }, status: { const: 'pending' } },
-      },
-    },
-    responses: {
-      Problem: problemComponent,
-    },
-  },
+/** Refusals any command may meet, whatever it is (command-api/processor). */
+const EVERY_COMMAND = {
+  '422': ['command_failed', 'append_failed', IDEMPOTENCY_KEY_REUSED],
 } as const;
+
+const path = (name: string, what: string) => ({ [name]: what });
+
+interface CommandSpec {
+  method: 'post' | 'patch' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: 'products' | 'orders';
+  roles: readonly Role[];
+  pathParams?: Record<string, string>;
+  body?: z.ZodType;
+  created?: boolean;
+  /** The rejection codes of its decider (domain/), by status, besides EVERY_COMMAND's. */
+  refusals: Partial<Record<'404' | '409' | '422', readonly string[]>>;
+}
+
+/** A command: sent with an optional Idempotency-Key; 200/201, 202 pending, or a refusal. */
+function command(spec: CommandSpec): ApiOperation {
+  const problems: Partial<Record<ProblemStatus, readonly string[]>> = {
+    ...spec.refusals,
+    '422': [...(spec.refusals['422'] ?? []), ...EVERY_COMMAND['422']],
+  };
+  return {
+    ...spec,
+    headerParams: ['IdempotencyKey'],
+    success: {
+      [spec.created ? '201' : '200']: {
+        description: spec.created
+          ? 'Created: the events appended and a consistency token'
+          : 'Accepted: the events appended and a consistency token',
+        schema: acceptedSchema,
+        headers: spec.created ? ['Location', 'X-Consistency-Token'] : ['X-Consistency-Token'],
+      },
+      '202': {
+        description: 'Not decided within COMMAND_TIMEOUT_MS: ask at Location later',
+        schema: pendingSchema,
+        headers: ['Location'],
+      },
+    },
+    problems,
+    unavailable:
+      'Too many commands in flight, or the owner out of reach: nothing was decided; send it again with the same Idempotency-Key after Retry-After',
+  };
+}
+
+const productId = path('id', 'Product id');
+const orderPath = path('id', 'Order id');
+
+const operations: ApiOperation[] = [
+  command({
+    method: 'post',
+    path: '/products',
+    operationId: 'createProduct',
+    summary: 'Create a product',
+    description: 'Its SKU must not be one a live product holds.',
+    tag: 'products',
+    roles: ['admin'],
+    body: createProductBody,
+    created: true,
+    refusals: {
+      '409': ['product_exists', 'sku_taken'],
+      '422': ['invalid_product', 'amount_too_large', 'wrong_partition'],
+    },
+  }),
+  command({
+    method: 'patch',
+    path: '/products/{id}',
+    operationId: 'updateProduct',
+    summary: 'Update details and/or price',
+    tag: 'products',
+    roles: ['admin'],
+    pathParams: productId,
+    body: updateProductBody,
+    refusals: {
+      '404': ['product_not_found'],
+      '409': ['product_discontinued'],
+      '422': ['invalid_product', 'currency_mismatch', 'amount_too_large'],
+    },
+  }),
+  command({
+    method: 'delete',
+    path: '/products/{id}',
+    operationId: 'discontinueProduct',
+    summary: 'Discontinue a product',
+    description: 'Its SKU may then be used again.',
+    tag: 'products',
+    roles: ['admin'],
+    pathParams: productId,
+    refusals: { '404': ['product_not_found'], '409': ['product_discontinued'] },
+  }),
+  command({
+    method: 'post',
+    path: '/products/{id}/restock',
+    operationId: 'restockProduct',
+    summary: 'Add stock',
+    tag: 'products',
+    roles: ['admin'],
+    pathParams: productId,
+    body: restockBody,
+    refusals: {
+      '404': ['product_not_found'],
+      '409': ['product_discontinued'],
+      '422': ['invalid_quantity'],
+    },
+  }),
+  command({
+    method: 'post',
+    path: '/products/{id}/reservations',
+    operationId: 'reserveStock',
+    summary: 'Reserve stock for an order',
+    description: 'Never below zero; a reservation for the same order is applied once.',
+    tag: 'products',
+    roles: ['service', 'admin'],
+    pathParams: productId,
+    body: reserveStockBody,
+    refusals: {
+      '404': ['product_not_found'],
+      '409': ['product_discontinued', 'reservation_exists', 'insufficient_stock'],
+      '422': ['invalid_product', 'invalid_quantity'],
+    },
+  }),
+  command({
+    method: 'post',
+    path: '/products/{id}/reservations/{orderId}/release',
+    operationId: 'releaseReservation',
+    summary: 'Release an order’s reservation',
+    tag: 'products',
+    roles: ['service', 'admin'],
+    pathParams: { ...productId, ...path('orderId', 'Order id') },
+    refusals: { '404': ['product_not_found'], '422': ['invalid_product'] },
+  }),
+  command({
+    method: 'post',
+    path: '/products/{id}/reservations/{orderId}/commit',
+    operationId: 'commitReservation',
+    summary: 'Commit an order’s reservation on shipment',
+    tag: 'products',
+    roles: ['service', 'admin'],
+    pathParams: { ...productId, ...path('orderId', 'Order id') },
+    refusals: {
+      '404': ['product_not_found'],
+      '409': ['reservation_not_found'],
+      '422': ['invalid_product'],
+    },
+  }),
+  command({
+    method: 'post',
+    path: '/orders',
+    operationId: 'placeOrder',
+    summary: 'Place an order',
+    description: 'Prices come from the catalogue at placing time, never from the client.',
+    tag: 'orders',
+    roles: ['customer'],
+    body: placeOrderBody,
+    created: true,
+    refusals: {
+      '409': ['order_exists'],
+      '422': ['unknown_product', 'amount_too_large', 'invalid_order'],
+    },
+  }),
+  command({
+    method: 'post',
+    path: '/orders/{id}/cancel',
+    operationId: 'cancelOrder',
+    summary: 'Cancel an order before shipment',
+    description: 'A customer cancels only its own orders (another’s is 404).',
+    tag: 'orders',
+    roles: ['customer', 'admin', 'service'],
+    pathParams: orderPath,
+    body: reasonBody,
+    refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
+  }),
+  command({
+    method: 'post',
+    path: '/orders/{id}/return',
+    operationId: 'returnOrder',
+    summary: 'Return an order after delivery',
+    description: 'A customer returns only its own orders (another’s is 404).',
+    tag: 'orders',
+    roles: ['customer', 'admin', 'service'],
+    pathParams: orderPath,
+    body: reasonBody,
+    refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
+  }),
+  command({
+    method: 'post',
+    path: '/orders/{id}/ship',
+    operationId: 'shipOrder',
+    summary: 'Ship a confirmed order',
+    tag: 'orders',
+    roles: ['admin', 'service'],
+    pathParams: orderPath,
+    body: shipBody,
+    refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
+  }),
+  command({
+    method: 'post',
+    path: '/orders/{id}/deliver',
+    operationId: 'deliverOrder',
+    summary: 'Mark a shipped order delivered',
+    tag: 'orders',
+    roles: ['admin', 'service'],
+    pathParams: orderPath,
+    refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
+  }),
+  {
+    method: 'get',
+    path: '/commands/{id}',
+    operationId: 'getCommand',
+    summary: 'The outcome of an earlier command',
+    description:
+      'Its sender, or staff, may ask. Outcomes are kept while this instance runs; a refusal is answered as the refusal itself (problem+json with its `code`).',
+    tag: 'commands',
+    roles: ROLES,
+    pathParams: path('id', 'Command id (from a 202’s Location)'),
+    success: {
+      '200': { description: 'Decided and accepted', schema: acceptedSchema },
+      '202': { description: 'Not decided yet', schema: pendingSchema, headers: ['Location'] },
+    },
+    problems: { '404': [], '409': [], '422': [] },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    tag: 'meta',
+    roles: [],
+    success: { '200': { description: 'The OpenAPI 3.1 document', schema: z.object({}) } },
+  },
+  {
+    method: 'get',
+    path: '/health/live',
+    operationId: 'getLiveness',
+    summary: 'The process runs',
+    tag: 'meta',
+    roles: [],
+    rateLimited: false,
+    success: { '200': { description: 'Live', schema: z.object({ status: z.literal('live') }) } },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    operationId: 'getReadiness',
+    summary: 'Ready: the Kafka brokers answer',
+    tag: 'meta',
+    roles: [],
+    rateLimited: false,
+    success: {
+      '200': {
+        description: 'Ready',
+        schema: z.object({
+          status: z.literal('ready'),
+          dependencies: z.record(z.string(), z.literal('up')),
+        }),
+      },
+    },
+    problems: { '503': [] },
+    unavailable: 'Not ready: `dependencies` names what does not answer',
+  },
+];
+
+export const openApiDocument = buildDocument({
+  title: 'orderstream command API',
+  description:
+    'Writes as commands: each goes to the single owner of its aggregate’s partition, which decides it and appends the events in a Kafka transaction. A refusal is problem+json with a machine-readable `code`.',
+  server: { url: 'http://127.0.0.1:3001', description: 'Local (npm start; COMMAND_API_PORT)' },
+  tags: [
+    { name: 'products', description: 'The catalogue and its stock' },
+    { name: 'orders', description: 'Orders through their life' },
+    { name: 'commands', description: 'Outcomes of earlier commands' },
+    { name: 'meta', description: 'This document and health' },
+  ],
+  registry,
+  operations,
+  parameters: {
+    IdempotencyKey: {
+      name: 'Idempotency-Key',
+      description:
+        'Repeats with the same key get the first outcome and append nothing new; the same key with another body is 422 idempotency_key_reused',
+      schema: idempotencyKeyHeader,
+    },
+  },
+});

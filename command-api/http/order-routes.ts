@@ -57,6 +57,7 @@ export function orderRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router 
             title: 'unknown product',
             status: 422,
             detail: errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+            code: 'unknown_product',
             errors,
           });
           return undefined;

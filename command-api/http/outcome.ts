@@ -1,7 +1,9 @@
 import type { Response } from 'express';
+import type { z } from 'zod';
 import { encodeConsistencyToken } from '../../lib/consistency-token';
 import { sendProblem } from '../../lib/http/problem';
 import type { CommandReply } from '../processor/reply';
+import type { acceptedSchema, pendingSchema } from './response-schemas';
 
 const STATUS_BY_KIND = { not_found: 404, conflict: 409, invalid: 422 } as const;
 
@@ -15,7 +17,7 @@ export function acceptedBody(reply: CommandReply) {
     aggregateId: reply.aggregateId,
     events,
     consistencyToken: encodeConsistencyToken(events.map((e) => e.position)),
-  };
+  } satisfies z.infer<typeof acceptedSchema>;
 }
 
 /** Answers with a command's outcome: 2xx with events and token, or the rejection as problem+json. */
@@ -48,7 +50,7 @@ export function sendPending(res: Response, commandId: string): void {
   res
     .status(202)
     .setHeader('Location', `/commands/${commandId}`)
-    .json({ commandId, status: 'pending' });
+    .json({ commandId, status: 'pending' } satisfies z.infer<typeof pendingSchema>);
 }
 
 /** 503 problem+json with Retry-After: not decided, safe to send again. */

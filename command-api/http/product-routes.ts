@@ -94,6 +94,7 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
           title: 'currency mismatch',
           status: 422,
           detail: `the product is priced in ${current.price.currency}, not ${price.currency}`,
+          code: 'currency_mismatch',
           errors: [{ field: 'price.currency', message: `expected ${current.price.currency}` }],
         });
       }

@@ -1,33 +1,15 @@
 import { Router } from 'express';
 import { escapeIdentifier } from 'pg';
-import { z } from 'zod';
 import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
-import { lineText } from '../../lib/http/text';
 import { toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, type QueryContext } from './context';
-import { decodeProductCursor, encodeProductCursor, type ProductCursor } from './cursor';
+import { encodeProductCursor, type ProductCursor } from './cursor';
 import { compareDecimal, compareText, mergePages } from './keyset';
-import { cursorParam, limitParam, parseQuery, priceParam } from './query-params';
+import { parseQuery } from './query-params';
+import { bestSellersQuery, productListQuery } from './query-schemas';
 import { READ_FROM_HEADER, readConsistency } from './read-request';
 import { PRODUCT_COLUMNS, type ProductRow, productJson } from './shapes';
-
-const productListQuery = z
-  .strictObject({
-    category: lineText(100).optional(),
-    minPrice: priceParam.optional(),
-    maxPrice: priceParam.optional(),
-    cursor: cursorParam(decodeProductCursor).optional(),
-    limit: limitParam(20),
-  })
-  .refine((q) => !(q.minPrice && q.maxPrice) || BigInt(q.minPrice) <= BigInt(q.maxPrice), {
-    path: ['minPrice'],
-    message: 'must not be above maxPrice',
-    // Only once both parsed: before that they may not be numbers at all.
-    when: (payload) => payload.issues.length === 0,
-  });
-
-const bestSellersQuery = z.strictObject({ limit: limitParam(10) });
 
 /** One shard's page of the product listing: `limit + 1` rows after the cursor, in key order. */
 function productPage(
@@ -74,6 +56,7 @@ const notFound = (productId: string) => ({
   title: 'Not Found',
   status: 404,
   detail: `no product ${productId}`,
+  code: 'product_not_found',
 });
 
 /** The catalogue: products (Postgres), stock, categories and best sellers (Redis views). */

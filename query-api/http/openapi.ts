@@ -1,379 +1,268 @@
-/** The query API's OpenAPI 3.1 document, served at GET /openapi.json (a test checks it matches the routes). */
+/**
+ * The query API's OpenAPI 3.1 document, served at GET /openapi.json, built from the zod
+ * schemas the routes parse their query strings with and the schemas of their answers (a test
+ * checks it lists every served route; `npm run lint` lints it with Redocly).
+ */
 
-import { jsonBody, pathParam, problemComponent, problemResponse } from '../../lib/http/openapi';
-import { ORDER_PROGRESS } from './shapes';
+import { z } from 'zod';
+import { ROLES } from '../../lib/http/auth';
+import {
+  type ApiOperation,
+  openApiDocument as buildDocument,
+  type SuccessResponse,
+  schemaRegistry,
+} from '../../lib/http/openapi';
+import { bestSellersQuery, customerOrdersQuery, productListQuery } from './query-schemas';
+import {
+  bestSellerSchema,
+  categorySchema,
+  historyEntrySchema,
+  moneySchema,
+  orderPageSchema,
+  orderSchema,
+  orderStatusEventSchema,
+  orderSummarySchema,
+  productPageSchema,
+  productSchema,
+  readinessSchema,
+  stockSchema,
+} from './response-schemas';
 
-const problem = problemResponse;
-const json = jsonBody;
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const pathId = (name: string, description: string) => pathParam(name, description);
-const queryParam = (name: string, schema: object, description: string) => ({
-  name,
-  in: 'query',
-  required: false,
-  description,
-  schema,
+const registry = schemaRegistry();
+registry.add(moneySchema, {
+  id: 'Money',
+  description: 'Integer minor units (cents) with an ISO 4217 currency code',
 });
-const consistencyToken = { $ref: '#/components/parameters/ConsistencyToken' };
-const readFrom = { 'X-Read-From': { $ref: '#/components/headers/ReadFrom' } };
-const limit = (fallback: number) =>
-  queryParam(
-    'limit',
-    { type: 'integer', minimum: 1, maximum: 100, default: fallback },
-    'Most items in the answer',
-  );
-const cursor = queryParam(
-  'cursor',
-  { type: 'string' },
-  'The nextCursor of the previous page, unchanged (opaque)',
-);
+registry.add(productSchema, { id: 'Product' });
+registry.add(productPageSchema, { id: 'ProductPage' });
+registry.add(stockSchema, { id: 'Stock' });
+registry.add(categorySchema, { id: 'Category' });
+registry.add(bestSellerSchema, { id: 'BestSeller' });
+registry.add(orderSummarySchema, { id: 'OrderSummary', description: 'An order without its lines' });
+registry.add(orderSchema, { id: 'Order', description: 'An order with its lines' });
+registry.add(orderPageSchema, { id: 'OrderPage' });
+registry.add(historyEntrySchema, { id: 'HistoryEntry' });
 
-/** A read: any signed-in role, an optional consistency token, and the errors every read may give. */
-const read = (
-  summary: string,
-  ok: { description: string; schema: object; postgres: boolean },
-  params: object[] = [],
-  errors: ('400' | '403' | '404')[] = [],
-) => ({
-  summary,
-  security: [{ bearer: [] }],
-  parameters: [...params, consistencyToken],
-  responses: {
-    '200': {
-      description: ok.description,
-      ...(ok.postgres ? { headers: readFrom } : {}),
-      ...json(ok.schema),
+const CONSISTENCY_WAIT =
+  'The consistency token was not reached within CONSISTENCY_WAIT_MS, or a store is not answering: retry after Retry-After with the same token';
+
+interface ReadSpec {
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: 'catalogue' | 'orders';
+  pathParams?: Record<string, string>;
+  query?: z.ZodObject;
+  answer: SuccessResponse;
+  /** Read from Postgres (a leader or a follower): says which in X-Read-From. */
+  postgres: boolean;
+  /** The codes of its 404 (none: no 404), and whether it may answer 403. */
+  notFound?: string[];
+  forbidden?: boolean;
+}
+
+/** A read: any signed-in role, an optional consistency token, the errors every read may give. */
+function read(spec: ReadSpec): ApiOperation {
+  return {
+    method: 'get',
+    path: spec.path,
+    operationId: spec.operationId,
+    summary: spec.summary,
+    description: spec.description,
+    tag: spec.tag,
+    roles: ROLES,
+    pathParams: spec.pathParams,
+    query: spec.query,
+    headerParams: ['ConsistencyToken'],
+    success: {
+      '200': {
+        ...spec.answer,
+        headers: spec.postgres ? ['X-Read-From', ...(spec.answer.headers ?? [])] : [],
+      },
     },
-    '400': problem,
-    '401': problem,
-    ...Object.fromEntries(errors.filter((e) => e !== '400').map((e) => [e, problem])),
-    '503': {
-      description:
-        'The consistency token was not reached within CONSISTENCY_WAIT_MS, or a store is not answering (Retry-After: 1)',
-      ...problem,
+    problems: {
+      ...(spec.notFound ? { '404': spec.notFound } : {}),
+      ...(spec.forbidden ? { '403': [] } : {}),
     },
-  },
-});
+    unavailable: CONSISTENCY_WAIT,
+  };
+}
 
-const progressDescription =
-  'Where order fulfilment (reserve stock for every line, authorize payment, confirm) is with the order, as the read model shows it: pending_stock while the order is pending and some line’s stock is not reserved yet; pending_payment while it is pending and every line is reserved (payment is next); otherwise the status itself (confirmed, cancelled — see cancelReason —, shipped, delivered, returned). Everything but pending_stock and pending_payment is settled.';
+const productId = { id: 'Product id' };
+const orderId = { id: 'Order id' };
 
-const page = (item: string) => ({
-  type: 'object',
-  required: ['items', 'nextCursor'],
-  properties: {
-    items: { type: 'array', items: ref(item) },
-    nextCursor: {
-      type: ['string', 'null'],
-      description: 'Pass as cursor for the next page; null on the last page',
-    },
-  },
-});
-
-export const openApiDocument = {
-  openapi: '3.1.0',
-  info: {
-    title: 'orderstream query API',
-    version: '1.0.0',
+const operations: ApiOperation[] = [
+  read({
+    path: '/products',
+    operationId: 'listProducts',
+    summary: 'Products not discontinued, cheapest first',
     description:
-      'Reads of the eventually consistent read side (Postgres shards and Redis views). Send the command API’s X-Consistency-Token to read your own writes.',
-  },
-  paths: {
-    '/products': {
-      get: read(
-        'Products not discontinued, cheapest first (price, then id), from every shard',
-        { description: 'A page of products', schema: page('Product'), postgres: true },
-        [
-          queryParam('category', { type: 'string' }, 'Only this category'),
-          queryParam('minPrice', { type: 'integer', minimum: 0 }, 'Lowest price, minor units'),
-          queryParam('maxPrice', { type: 'integer', minimum: 0 }, 'Highest price, minor units'),
-          cursor,
-          limit(20),
-        ],
-      ),
-    },
-    '/products/best-sellers': {
-      get: read(
-        'Products by units ordered, highest first (Redis views)',
-        {
-          description: 'The ranking',
-          schema: { type: 'array', items: ref('BestSeller') },
-          postgres: false,
-        },
-        [limit(10)],
-      ),
-    },
-    '/products/{id}': {
-      get: read(
-        'One product, discontinued or not',
-        { description: 'The product', schema: ref('Product'), postgres: true },
-        [pathId('id', 'Product id')],
-        ['404'],
-      ),
-    },
-    '/products/{id}/stock': {
-      get: read(
-        'Live available stock (Redis views)',
-        { description: 'The stock', schema: ref('Stock'), postgres: false },
-        [pathId('id', 'Product id')],
-        ['404'],
-      ),
-    },
-    '/categories': {
-      get: read('Categories with their number of products not discontinued, by name', {
-        description: 'The categories',
-        schema: { type: 'array', items: ref('Category') },
-        postgres: false,
-      }),
-    },
-    '/orders/{id}': {
-      get: read(
-        'One order with its lines (a customer: only its own; another’s is 404)',
-        { description: 'The order', schema: ref('Order'), postgres: true },
-        [pathId('id', 'Order id')],
-        ['404'],
-      ),
-    },
-    '/orders/{id}/history': {
-      get: read(
-        'Every event of an order, in aggregate-version order (a customer: only its own)',
-        {
-          description: 'The audit trail',
-          schema: { type: 'array', items: ref('HistoryEntry') },
-          postgres: true,
-        },
-        [pathId('id', 'Order id')],
-        ['404'],
-      ),
-    },
-    '/orders/{id}/stream': {
-      get: {
-        summary:
-          'The order’s status and progress as Server-Sent Events, until it settles (a customer: only its own; another’s is 404)',
+      'By price, then id, gathered from every shard and merged; pass nextCursor back as cursor for the next page.',
+    tag: 'catalogue',
+    query: productListQuery,
+    answer: { description: 'A page of products', schema: productPageSchema },
+    postgres: true,
+  }),
+  read({
+    path: '/products/best-sellers',
+    operationId: 'listBestSellers',
+    summary: 'Products by units ordered, highest first (Redis views)',
+    tag: 'catalogue',
+    query: bestSellersQuery,
+    answer: { description: 'The ranking', schema: z.array(bestSellerSchema) },
+    postgres: false,
+  }),
+  read({
+    path: '/products/{id}',
+    operationId: 'getProduct',
+    summary: 'One product, discontinued or not',
+    tag: 'catalogue',
+    pathParams: productId,
+    answer: { description: 'The product', schema: productSchema },
+    postgres: true,
+    notFound: ['product_not_found'],
+  }),
+  read({
+    path: '/products/{id}/stock',
+    operationId: 'getProductStock',
+    summary: 'Live available stock (Redis views)',
+    tag: 'catalogue',
+    pathParams: productId,
+    answer: { description: 'The stock', schema: stockSchema },
+    postgres: false,
+    notFound: ['product_not_found'],
+  }),
+  read({
+    path: '/categories',
+    operationId: 'listCategories',
+    summary: 'Categories with their number of products not discontinued, by name',
+    tag: 'catalogue',
+    answer: { description: 'The categories', schema: z.array(categorySchema) },
+    postgres: false,
+  }),
+  read({
+    path: '/orders/{id}',
+    operationId: 'getOrder',
+    summary: 'One order with its lines',
+    description: 'A customer reads only its own orders; another’s is 404.',
+    tag: 'orders',
+    pathParams: orderId,
+    answer: { description: 'The order', schema: orderSchema },
+    postgres: true,
+    notFound: ['order_not_found'],
+  }),
+  read({
+    path: '/orders/{id}/history',
+    operationId: 'getOrderHistory',
+    summary: 'Every event of an order, in aggregate-version order',
+    description: 'The audit trail. A customer reads only its own orders; another’s is 404.',
+    tag: 'orders',
+    pathParams: orderId,
+    answer: { description: 'The events', schema: z.array(historyEntrySchema) },
+    postgres: true,
+    notFound: ['order_not_found'],
+  }),
+  {
+    ...read({
+      path: '/orders/{id}/stream',
+      operationId: 'streamOrderStatus',
+      summary: 'The order’s status and progress as Server-Sent Events, until it settles',
+      description:
+        'The first read is an ordinary read (auth, ownership and X-Consistency-Token as GET /orders/{id}): an unknown or foreign order, a bad token or a token not reached answer a problem before the stream starts. Then `event: status` with an OrderStatusEvent as `data` and the order version as `id`, at once and again each time status, progress or cancelReason change; after the event of a settled order (confirmed, cancelled, shipped, delivered, returned) the stream ends. A `: keep-alive` comment line comes every 15 s. The stream also ends when the server shuts down (reconnect). A customer reads only its own orders; another’s is 404.',
+      tag: 'orders',
+      pathParams: orderId,
+      answer: { description: 'See below' },
+      postgres: true,
+      notFound: ['order_not_found'],
+    }),
+    headerParams: ['ConsistencyToken', 'LastEventId'],
+    success: {
+      '200': {
         description:
-          'The first read is an ordinary read (auth, ownership and X-Consistency-Token as GET /orders/{id}): an unknown or foreign order, a bad token or a token not reached answer a problem before the stream starts. Then `event: status` with an OrderStatusEvent as `data` and the order version as `id`, at once and again each time status, progress or cancelReason change (the read model is read every 200 ms); after the event of a settled order (confirmed, cancelled, shipped, delivered, returned) the stream ends. A `: keep-alive` comment line comes every 15 s. The stream also ends when the server shuts down (reconnect).',
-        security: [{ bearer: [] }],
-        parameters: [
-          pathId('id', 'Order id'),
-          consistencyToken,
-          {
-            name: 'Last-Event-ID',
-            in: 'header',
-            required: false,
-            description:
-              'Sent by a reconnecting EventSource: when it is the version of a settled order, the answer is 204 (stop reconnecting)',
-            schema: { type: 'string' },
-          },
-        ],
-        responses: {
-          '200': {
-            description:
-              'The event stream, e.g. `id: 3` / `event: status` / `data: {"orderId":"o-1","status":"pending","progress":"pending_payment","cancelReason":null}` then a blank line',
-            headers: {
-              ...readFrom,
-              'Cache-Control': { schema: { type: 'string', const: 'no-cache, no-transform' } },
-            },
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
-          },
-          '204': {
-            description:
-              'The order is settled and Last-Event-ID is its version: the client has seen its last event',
-          },
-          '400': problem,
-          '401': problem,
-          '404': problem,
-          '503': {
-            description:
-              'The consistency token was not reached within CONSISTENCY_WAIT_MS, a store is not answering, or the server is shutting down (Retry-After: 1)',
-            ...problem,
-          },
-        },
+          'The event stream, e.g. `id: 3` / `event: status` / `data: {"orderId":"o-1","status":"pending","progress":"pending_payment","cancelReason":null}` then a blank line',
+        schema: z.string(),
+        mediaType: 'text/event-stream',
+        eventData: orderStatusEventSchema,
+        headers: ['X-Read-From'],
       },
-    },
-    '/customers/{id}/orders': {
-      get: read(
-        'A customer’s orders, newest first (a customer: only its own, else 403)',
-        {
-          description: 'A page of orders (without lines)',
-          schema: page('OrderSummary'),
-          postgres: true,
-        },
-        [
-          pathId('id', 'Customer id'),
-          queryParam(
-            'status',
-            {
-              type: 'string',
-              enum: ['pending', 'confirmed', 'shipped', 'delivered', 'returned', 'cancelled'],
-            },
-            'Only orders in this status',
-          ),
-          cursor,
-          limit(20),
-        ],
-        ['403'],
-      ),
-    },
-    '/openapi.json': {
-      get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
-    },
-    '/health/live': {
-      get: { summary: 'The process runs', responses: { '200': { description: 'live' } } },
-    },
-    '/health/ready': {
-      get: {
-        summary:
-          'Every Postgres shard and Redis answer; a follower shard that does not answer makes it "degraded", not unready',
-        responses: {
-          '200': {
-            description: 'ready or degraded',
-            ...json({
-              type: 'object',
-              properties: {
-                status: { enum: ['ready', 'degraded'] },
-                dependencies: { type: 'object' },
-                degraded: { type: 'array', items: { type: 'string' } },
-              },
-            }),
-          },
-          '503': problem,
-        },
-      },
-    },
-  },
-  components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-    parameters: {
-      ConsistencyToken: {
-        name: 'X-Consistency-Token',
-        in: 'header',
-        required: false,
-        schema: { type: 'string' },
+      '204': {
         description:
-          'A token from the command API: the read waits (up to CONSISTENCY_WAIT_MS) until the store it reads has applied those writes',
+          'The order is settled and Last-Event-ID is its version: the client has seen its last event',
       },
     },
-    headers: {
-      ReadFrom: {
-        description: 'Which copy of the Postgres read model answered',
-        schema: { enum: ['leader', 'follower'] },
-      },
+    unavailable: `${CONSISTENCY_WAIT}; or the server is shutting down`,
+  },
+  read({
+    path: '/customers/{id}/orders',
+    operationId: 'listCustomerOrders',
+    summary: 'A customer’s orders, newest first',
+    description: 'A customer reads only its own orders; another’s is 403.',
+    tag: 'orders',
+    pathParams: { id: 'Customer id' },
+    query: customerOrdersQuery,
+    answer: { description: 'A page of orders (without lines)', schema: orderPageSchema },
+    postgres: true,
+    forbidden: true,
+  }),
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document',
+    tag: 'meta',
+    roles: [],
+    success: { '200': { description: 'The OpenAPI 3.1 document', schema: z.object({}) } },
+  },
+  {
+    method: 'get',
+    path: '/health/live',
+    operationId: 'getLiveness',
+    summary: 'The process runs',
+    tag: 'meta',
+    roles: [],
+    rateLimited: false,
+    success: { '200': { description: 'Live', schema: z.object({ status: z.literal('live') }) } },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    operationId: 'getReadiness',
+    summary: 'Ready: every Postgres shard and Redis answer',
+    description: 'A follower shard that does not answer makes it "degraded", not unready.',
+    tag: 'meta',
+    roles: [],
+    rateLimited: false,
+    success: { '200': { description: 'Ready or degraded', schema: readinessSchema } },
+    problems: { '503': [] },
+    unavailable: 'Not ready: `dependencies` names what does not answer',
+  },
+];
+
+export const openApiDocument = buildDocument({
+  title: 'orderstream query API',
+  description:
+    'Reads of the eventually consistent read side (Postgres shards and Redis views). Send the command API’s X-Consistency-Token to read your own writes.',
+  server: { url: 'http://127.0.0.1:3002', description: 'Local (npm start; QUERY_API_PORT)' },
+  tags: [
+    { name: 'catalogue', description: 'Products, stock, categories, best sellers' },
+    { name: 'orders', description: 'Orders, their history and live status' },
+    { name: 'meta', description: 'This document and health' },
+  ],
+  registry,
+  operations,
+  parameters: {
+    ConsistencyToken: {
+      name: 'X-Consistency-Token',
+      description:
+        'A token from the command API: the read waits (up to CONSISTENCY_WAIT_MS) until the store it reads has applied those writes',
+      schema: z.string(),
     },
-    schemas: {
-      Money: {
-        type: 'object',
-        required: ['amount', 'currency'],
-        properties: {
-          amount: { type: 'integer', minimum: 0, description: 'minor units (cents)' },
-          currency: { type: 'string' },
-        },
-      },
-      Product: {
-        type: 'object',
-        properties: {
-          productId: { type: 'string' },
-          sku: { type: 'string' },
-          name: { type: 'string' },
-          description: { type: 'string' },
-          category: { type: 'string' },
-          price: ref('Money'),
-          available: { type: 'integer' },
-          reserved: { type: 'integer' },
-          sold: { type: 'integer' },
-          discontinued: { type: 'boolean' },
-          version: { type: 'integer' },
-          createdAt: { type: 'string', format: 'date-time' },
-          updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-      Stock: {
-        type: 'object',
-        properties: {
-          productId: { type: 'string' },
-          available: { type: 'integer' },
-          discontinued: { type: 'boolean' },
-        },
-      },
-      Category: {
-        type: 'object',
-        properties: { category: { type: 'string' }, count: { type: 'integer' } },
-      },
-      BestSeller: {
-        type: 'object',
-        properties: {
-          productId: { type: 'string' },
-          name: { type: ['string', 'null'] },
-          unitsSold: { type: 'integer' },
-        },
-      },
-      OrderSummary: {
-        type: 'object',
-        properties: {
-          orderId: { type: 'string' },
-          customerId: { type: 'string' },
-          status: {
-            enum: ['pending', 'confirmed', 'shipped', 'delivered', 'returned', 'cancelled'],
-          },
-          progress: { enum: ORDER_PROGRESS, description: progressDescription },
-          total: ref('Money'),
-          paymentId: { type: ['string', 'null'] },
-          trackingNumber: { type: ['string', 'null'] },
-          cancelReason: { type: ['string', 'null'] },
-          returnReason: { type: ['string', 'null'] },
-          version: { type: 'integer' },
-          placedAt: { type: 'string', format: 'date-time' },
-          updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-      Order: {
-        allOf: [
-          ref('OrderSummary'),
-          {
-            type: 'object',
-            properties: {
-              lines: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    lineNo: { type: 'integer' },
-                    productId: { type: 'string' },
-                    quantity: { type: 'integer' },
-                    unitPrice: ref('Money'),
-                    stockReserved: { type: 'boolean' },
-                  },
-                },
-              },
-            },
-          },
-        ],
-      },
-      OrderStatusEvent: {
-        type: 'object',
-        description: 'The data of an `event: status` of GET /orders/{id}/stream',
-        required: ['orderId', 'status', 'progress', 'cancelReason'],
-        properties: {
-          orderId: { type: 'string' },
-          status: {
-            enum: ['pending', 'confirmed', 'shipped', 'delivered', 'returned', 'cancelled'],
-          },
-          progress: { enum: ORDER_PROGRESS, description: progressDescription },
-          cancelReason: { type: ['string', 'null'] },
-        },
-      },
-      HistoryEntry: {
-        type: 'object',
-        properties: {
-          type: { type: 'string' },
-          aggregateVersion: { type: 'integer' },
-          eventId: { type: 'string' },
-          occurredAt: { type: 'string', format: 'date-time' },
-          data: { type: 'object' },
-        },
-      },
-    },
-    responses: {
-      Problem: problemComponent,
+    LastEventId: {
+      name: 'Last-Event-ID',
+      description:
+        'Sent by a reconnecting EventSource: when it is the version of a settled order, the answer is 204 (stop reconnecting)',
+      schema: z.string(),
     },
   },
-} as const;
+});

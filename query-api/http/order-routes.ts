@@ -1,12 +1,12 @@
 import { type Request, type Response, Router } from 'express';
 import { escapeIdentifier } from 'pg';
-import { z } from 'zod';
 import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import { fromPgText, toPgText } from '../../lib/postgres-text';
 import { allShards, anyRole, ownCustomer, type QueryContext } from './context';
-import { decodeOrderCursor, encodeOrderCursor } from './cursor';
-import { cursorParam, limitParam, parseQuery } from './query-params';
+import { encodeOrderCursor } from './cursor';
+import { parseQuery } from './query-params';
+import { customerOrdersQuery } from './query-schemas';
 import { READ_FROM_HEADER, readConsistency } from './read-request';
 import {
   HISTORY_COLUMNS,
@@ -14,20 +14,11 @@ import {
   historyJson,
   LINE_COLUMNS,
   type LineRow,
-  ORDER_STATUSES,
   type OrderRow,
   orderColumns,
   orderJson,
   orderWithLinesJson,
 } from './shapes';
-
-const customerOrdersQuery = z.strictObject({
-  status: z
-    .enum(ORDER_STATUSES, { error: `expected one of ${ORDER_STATUSES.join(', ')}` })
-    .optional(),
-  cursor: cursorParam(decodeOrderCursor).optional(),
-  limit: limitParam(20),
-});
 
 /** Unknown, or another customer's: the same answer, so a customer learns nothing of others. */
 export function orderNotFound(res: Response, orderId: string): void {
@@ -36,6 +27,7 @@ export function orderNotFound(res: Response, orderId: string): void {
     title: 'Not Found',
     status: 404,
     detail: `no order ${orderId}`,
+    code: 'order_not_found',
   });
 }
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Pool } from 'pg';
+import { z } from 'zod';
 import { encodeConsistencyToken, type LogPosition } from '../../lib/consistency-token';
 import { issueToken, type Role } from '../../lib/http/auth';
 import { listen, type RunningServer } from '../../lib/http/serve';
@@ -11,6 +12,17 @@ import { dropGeneration, ensureGeneration, switchGeneration } from '../../projec
 import { switchViewsGeneration } from '../../projectors/views/keys';
 import { createQueryApi, type QueryApi, type QueryApiOptions } from '../../query-api/app';
 import { openApiDocument } from '../../query-api/http/openapi';
+import {
+  bestSellerSchema,
+  categorySchema,
+  historyEntrySchema,
+  orderPageSchema,
+  orderSchema,
+  productPageSchema,
+  productSchema,
+  readinessSchema,
+  stockSchema,
+} from '../../query-api/http/response-schemas';
 import { call, type HttpResult, servedRoutes } from '../support/command-api';
 import {
   createDatabases,
@@ -935,6 +947,31 @@ describe('query API over the run’s shard databases and Redis', () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('ready');
     expect(Object.keys(res.body.dependencies as object)).toHaveLength(leaderUrls.length + 1);
+  });
+
+  it('answers as its OpenAPI document says: the response schemas parse real answers', async () => {
+    const body = async (path: string, token = admin) => {
+      const res = await get(path, token);
+      expect(res.status).toBe(200);
+      return JSON.parse(res.text) as unknown;
+    };
+    const [placed] = aliceOrders.filter((o) => o.history !== undefined);
+    const orderId = placed?.orderId ?? '';
+    const expected: [string, z.ZodType][] = [
+      ['/products?limit=5', productPageSchema],
+      [`/products/${someProduct.productId}`, productSchema],
+      [`/products/${someProduct.productId}/stock`, stockSchema],
+      ['/products/best-sellers', z.array(bestSellerSchema)],
+      ['/categories', z.array(categorySchema)],
+      [`/orders/${orderId}`, orderSchema],
+      [`/orders/${orderId}/history`, z.array(historyEntrySchema)],
+      [`/customers/${ALICE}/orders?limit=2`, orderPageSchema],
+      ['/health/ready', readinessSchema],
+    ];
+    for (const [path, schema] of expected) {
+      const parsed = schema.safeParse(await body(path));
+      expect({ path, issues: parsed.error?.issues }).toEqual({ path, issues: undefined });
+    }
   });
 
   it('documents every route in /openapi.json', async () => {
