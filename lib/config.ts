@@ -117,7 +117,7 @@ const envSchema = z.object({
       .regex(/^[^=]+=(admin|customer|service)$/, 'expected <claim value>=<admin|customer|service>'),
   ).optional(),
   RATE_LIMIT_WINDOW_S: int(1, 24 * 3600).default(60),
-  RATE_LIMIT_PER_PRINCIPAL: int(0, Number.MAX_SAFE_INTEGER).default(600_000),
+  RATE_LIMIT_PER_PRINCIPAL: int(0, Number.MAX_SAFE_INTEGER).default(3_000_000),
   RATE_LIMIT_PER_IP: int(0, Number.MAX_SAFE_INTEGER).default(60_000),
   HEALTH_TIMEOUT_MS: int(50, 60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -9,6 +9,7 @@ import { ROLES, type Role } from '../../lib/http/auth';
 import {
   type ApiOperation,
   openApiDocument as buildDocument,
+  metaOperations,
   type ProblemStatus,
   schemaRegistry,
 } from '../../lib/http/openapi';
@@ -216,30 +217,21 @@ const operations: ApiOperation[] = [
       '422': ['unknown_product', 'amount_too_large', 'invalid_order'],
     },
   }),
-  command({
-    method: 'post',
-    path: '/orders/{id}/cancel',
-    operationId: 'cancelOrder',
-    summary: 'Cancel an order before shipment',
-    description: 'A customer cancels only its own orders (another’s is 404).',
-    tag: 'orders',
-    roles: ['customer', 'admin', 'service'],
-    pathParams: orderPath,
-    body: reasonBody,
-    refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
-  }),
-  command({
-    method: 'post',
-    path: '/orders/{id}/return',
-    operationId: 'returnOrder',
-    summary: 'Return an order after delivery',
-    description: 'A customer returns only its own orders (another’s is 404).',
-    tag: 'orders',
-    roles: ['customer', 'admin', 'service'],
-    pathParams: orderPath,
-    body: reasonBody,
-    refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
-  }),
+  ...(['cancel', 'return'] as const).map((action) =>
+    command({
+      method: 'post',
+      path: `/orders/{id}/${action}`,
+      operationId: `${action}Order`,
+      summary:
+        action === 'cancel' ? 'Cancel an order before shipment' : 'Return an order after delivery',
+      description: `A customer may ${action} only its own orders (another’s is 404).`,
+      tag: 'orders',
+      roles: ['customer', 'admin', 'service'],
+      pathParams: orderPath,
+      body: reasonBody,
+      refusals: { '404': ['order_not_found'], '409': ['illegal_transition'] },
+    }),
+  ),
   command({
     method: 'post',
     path: '/orders/{id}/ship',
@@ -277,45 +269,13 @@ const operations: ApiOperation[] = [
     },
     problems: { '404': [], '409': [], '422': [] },
   },
-  {
-    method: 'get',
-    path: '/openapi.json',
-    operationId: 'getOpenApi',
-    summary: 'This document',
-    tag: 'meta',
-    roles: [],
-    success: { '200': { description: 'The OpenAPI 3.1 document', schema: z.object({}) } },
-  },
-  {
-    method: 'get',
-    path: '/health/live',
-    operationId: 'getLiveness',
-    summary: 'The process runs',
-    tag: 'meta',
-    roles: [],
-    rateLimited: false,
-    success: { '200': { description: 'Live', schema: z.object({ status: z.literal('live') }) } },
-  },
-  {
-    method: 'get',
-    path: '/health/ready',
-    operationId: 'getReadiness',
+  ...metaOperations({
     summary: 'Ready: the Kafka brokers answer',
-    tag: 'meta',
-    roles: [],
-    rateLimited: false,
-    success: {
-      '200': {
-        description: 'Ready',
-        schema: z.object({
-          status: z.literal('ready'),
-          dependencies: z.record(z.string(), z.literal('up')),
-        }),
-      },
-    },
-    problems: { '503': [] },
-    unavailable: 'Not ready: `dependencies` names what does not answer',
-  },
+    schema: z.object({
+      status: z.literal('ready'),
+      dependencies: z.record(z.string(), z.literal('up')),
+    }),
+  }),
 ];
 
 export const openApiDocument = buildDocument({
@@ -327,7 +287,6 @@ export const openApiDocument = buildDocument({
     { name: 'products', description: 'The catalogue and its stock' },
     { name: 'orders', description: 'Orders through their life' },
     { name: 'commands', description: 'Outcomes of earlier commands' },
-    { name: 'meta', description: 'This document and health' },
   ],
   registry,
   operations,

@@ -136,11 +136,49 @@ export interface DocumentSpec {
   title: string;
   description: string;
   server: { url: string; description: string };
+  /** The tags of its operations (`meta`, of metaOperations, comes with every document). */
   tags: { name: string; description: string }[];
   registry: SchemaRegistry;
   operations: ApiOperation[];
   /** Optional request headers operations name (`components.parameters`), by component name. */
   parameters?: Record<string, { name: string; description: string; schema: z.ZodType }>;
+}
+
+/** `/openapi.json` and the health endpoints every service has (lib/http/health.ts). */
+export function metaOperations(ready: {
+  summary: string;
+  description?: string;
+  schema: z.ZodType;
+}): ApiOperation[] {
+  const meta = { method: 'get', tag: 'meta', roles: [] } as const;
+  return [
+    {
+      ...meta,
+      path: '/openapi.json',
+      operationId: 'getOpenApi',
+      summary: 'This document',
+      success: { '200': { description: 'The OpenAPI 3.1 document', schema: z.object({}) } },
+    },
+    {
+      ...meta,
+      path: '/health/live',
+      operationId: 'getLiveness',
+      summary: 'The process runs',
+      rateLimited: false,
+      success: { '200': { description: 'Live', schema: z.object({ status: z.literal('live') }) } },
+    },
+    {
+      ...meta,
+      path: '/health/ready',
+      operationId: 'getReadiness',
+      summary: ready.summary,
+      description: ready.description,
+      rateLimited: false,
+      success: { '200': { description: 'Ready', schema: ready.schema } },
+      problems: { '503': [] },
+      unavailable: 'Not ready: `dependencies` names what does not answer',
+    },
+  ];
 }
 
 const schemaRef = (id: string) => ({ $ref: `#/components/schemas/${id}` });
@@ -336,7 +374,7 @@ export function openApiDocument(spec: DocumentSpec) {
       license: { name: 'UNLICENSED (private)', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [spec.server],
-    tags: spec.tags,
+    tags: [...spec.tags, { name: 'meta', description: 'This document and health' }],
     paths,
     components: {
       securitySchemes: {

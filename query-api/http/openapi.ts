@@ -9,6 +9,7 @@ import { ROLES } from '../../lib/http/auth';
 import {
   type ApiOperation,
   openApiDocument as buildDocument,
+  metaOperations,
   type SuccessResponse,
   schemaRegistry,
 } from '../../lib/http/openapi';
@@ -205,38 +206,11 @@ const operations: ApiOperation[] = [
     postgres: true,
     forbidden: true,
   }),
-  {
-    method: 'get',
-    path: '/openapi.json',
-    operationId: 'getOpenApi',
-    summary: 'This document',
-    tag: 'meta',
-    roles: [],
-    success: { '200': { description: 'The OpenAPI 3.1 document', schema: z.object({}) } },
-  },
-  {
-    method: 'get',
-    path: '/health/live',
-    operationId: 'getLiveness',
-    summary: 'The process runs',
-    tag: 'meta',
-    roles: [],
-    rateLimited: false,
-    success: { '200': { description: 'Live', schema: z.object({ status: z.literal('live') }) } },
-  },
-  {
-    method: 'get',
-    path: '/health/ready',
-    operationId: 'getReadiness',
+  ...metaOperations({
     summary: 'Ready: every Postgres shard and Redis answer',
     description: 'A follower shard that does not answer makes it "degraded", not unready.',
-    tag: 'meta',
-    roles: [],
-    rateLimited: false,
-    success: { '200': { description: 'Ready or degraded', schema: readinessSchema } },
-    problems: { '503': [] },
-    unavailable: 'Not ready: `dependencies` names what does not answer',
-  },
+    schema: readinessSchema,
+  }),
 ];
 
 export const openApiDocument = buildDocument({
@@ -247,7 +221,6 @@ export const openApiDocument = buildDocument({
   tags: [
     { name: 'catalogue', description: 'Products, stock, categories, best sellers' },
     { name: 'orders', description: 'Orders, their history and live status' },
-    { name: 'meta', description: 'This document and health' },
   ],
   registry,
   operations,
