@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { openApiDocument } from '../../command-api/http/openapi';
+import { acceptedSchema } from '../../command-api/http/response-schemas';
 import type { Config } from '../../lib/config';
 import { issueToken } from '../../lib/http/auth';
 import { topicNames } from '../../lib/topics';
@@ -57,6 +58,24 @@ describe('command API against the real broker', () => {
         position: expect.objectContaining({ topic: topics.productEvents }),
       }),
     ]);
+  });
+
+  it('answers as its OpenAPI document says, and counts each principal’s requests', async () => {
+    const first = await call(api.url, 'POST', '/products', {
+      token: admin,
+      body: { ...product, sku: 'MUG-DOC' },
+    });
+    expect(acceptedSchema.strict().safeParse(first.body).error?.issues).toBeUndefined();
+    const second = await call(api.url, 'GET', `/commands/${first.body.commandId}`, {
+      token: admin,
+    });
+    expect(second.status).toBe(200);
+    expect(second.headers.get('ratelimit-policy')).toBe(
+      `"per-principal";q=${config.rateLimit.perPrincipal};w=${config.rateLimit.windowSeconds}`,
+    );
+    const left = (res: typeof first) =>
+      Number(/;r=(\d+);/.exec(res.headers.get('ratelimit') ?? '')?.[1]);
+    expect(left(second)).toBe(left(first) - 1);
   });
 
   it('places an order priced from the catalogue, not from the client', async () => {
