@@ -18,7 +18,7 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       testMatch: [
-        '<rootDir>/{lib,domain,schemas,command-api,query-api,projectors,sagas,infra,cli}/**/*.test.ts',
+        '<rootDir>/{lib,domain,schemas,command-api,query-api,projectors,read-models,sagas,infra,cli}/**/*.test.ts',
       ],
     },
     {

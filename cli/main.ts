@@ -13,10 +13,26 @@ const load = {
   dlq: () => require('./dlq') as typeof import('./dlq'),
   infra: () => require('./infra') as typeof import('./infra'),
   replay: () => require('./replay') as typeof import('./replay'),
+  seed: () => require('./seed') as typeof import('./seed'),
+  shards: () => require('./shards') as typeof import('./shards'),
   start: () => require('./start') as typeof import('./start'),
   status: () => require('./status') as typeof import('./status'),
   token: () => require('./token') as typeof import('./token'),
 };
+
+function brokerCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 5)
+    throw new InvalidArgumentError('expected a whole number of brokers from 1 to 5');
+  return n;
+}
+
+function shardCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError('expected a whole number of shards from 1 to 64');
+  return n;
+}
 
 /** A token lifetime jose understands, in the forms the help shows. */
 function duration(value: string): string {
@@ -49,7 +65,17 @@ infra
   .description(
     'start what is not running, create topics and shard databases, migrate; safe to repeat',
   )
-  .action(() => load.infra().up());
+  .option(
+    '--brokers <n>',
+    'run a local cluster of n KRaft brokers (3: replication factor 3, min.insync.replicas 2) on every second port from KAFKA_BROKERS',
+    brokerCount,
+  )
+  .addOption(
+    new Option('--with <extra...>', 'also start: tracing (a local Zipkin server)').choices([
+      'tracing',
+    ]),
+  )
+  .action((options: { brokers?: number; with?: string[] }) => load.infra().up(options));
 infra
   .command('down')
   .description('stop what `infra up` started (by pid); data is kept')
@@ -89,13 +115,16 @@ program
 
 program
   .command('status')
-  .description('for every projection and partition: its checkpoint, the log end offset and the lag')
-  .action(() => load.status().status());
+  .description(
+    'every consumer group (commands, saga, retries, projections) with its lag per partition, the dead-letter depths and the payment breaker',
+  )
+  .option('--json', 'one JSON document instead of the table')
+  .action((options: { json?: boolean }) => load.status().status(options));
 
 program
   .command('replay <projection>')
   .description(
-    'rebuild a projection (read-model or views) from the log into a new generation, then switch readers to it',
+    'rebuild a projection (read-model, views or analytics) from the log into a new generation, then switch readers to it',
   )
   .addOption(
     new Option('--from <position>', 'where to start reading the log')
@@ -103,6 +132,15 @@ program
       .default('earliest'),
   )
   .action((projection: string) => load.replay().replay(projection));
+
+const shards = program.command('shards').description("the read model's Postgres shard databases");
+shards
+  .command('add')
+  .description(
+    'grow the read model to more shard databases: creates them, replays into a new generation on the larger ring while the current one serves, switches readers, drops the old one',
+  )
+  .requiredOption('--to <count>', 'the number of shards after growing', shardCount)
+  .action((options: { to: number }) => load.shards().addShards(options.to));
 
 const dlq = program
   .command('dlq')
@@ -122,6 +160,14 @@ dlq
   .command('discard <id>')
   .description('give up on a dead letter for good')
   .action((id: string) => load.dlq().discardDeadLetter(id));
+
+program
+  .command('seed')
+  .description(
+    "create a demo catalogue (electronics, books, clothing, home) and a few customers' orders through the command API; safe to repeat",
+  )
+  .option('--url <url>', 'the command API (default: http://127.0.0.1:<COMMAND_API_PORT>)')
+  .action((options: { url?: string }) => load.seed().seed(options));
 
 registerBenchCommand(program);
 

@@ -1,13 +1,18 @@
-import { loadConfig } from '../lib/config';
+import { type Config, loadConfig } from '../lib/config';
 import { OperatorError } from '../lib/errors';
 import { createKafkaClient, type KafkaAdmin } from '../lib/kafka';
 import { createLogger } from '../lib/logger';
 import { requireReachable, requireTopics } from '../lib/preflight';
 import { createRedis } from '../lib/redis';
 import { topicNames } from '../lib/topics';
-import { openShard0, PROJECTION_NAMES, projectionSpecs } from '../projectors/projections';
+import {
+  openShard0,
+  PROJECTION_NAMES,
+  projectionSpecs,
+  type ReplayableProjection,
+} from '../projectors/projections';
+import { projectionLag, totalLag } from '../projectors/runtime/projection-lag';
 import { ProjectionRunner } from '../projectors/runtime/projection-runner';
-import { projectionLag, totalLag } from './projection-lag';
 import { progressLine } from './replay-progress';
 
 /** Readers (query API) and the projectors process look for a new generation every second. */
@@ -18,6 +23,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * `orderstream replay <projection>`: rebuilds the projection from offset 0 into the next
  * generation while the current one keeps serving, switches readers over once it has caught
  * up, then drops the old generation (blue-green). Interrupted, it resumes where it stopped.
+ * The read model keeps its ring (`orderstream shards add` is the replay that changes it).
  */
 export async function replay(projection: string): Promise<void> {
   if (!(PROJECTION_NAMES as readonly string[]).includes(projection)) {
@@ -25,7 +31,28 @@ export async function replay(projection: string): Promise<void> {
       `unknown projection ${projection}: expected ${PROJECTION_NAMES.join(' or ')}`,
     );
   }
-  const config = loadConfig();
+  await rebuild({ config: loadConfig(), projection: projection as ReplayableProjection });
+}
+
+export interface RebuildOptions {
+  config: Config;
+  projection: ReplayableProjection;
+  /** The read model only: the number of shards the new generation's ring uses (default: as now). */
+  shards?: number;
+  /** Where progress lines go (default stdout). */
+  say?: (line: string) => void;
+}
+
+/**
+ * The blue-green rebuild behind `replay` and `shards add`: builds generation N+1 (on a ring of
+ * `shards` shards for the read model) while N serves, switches readers, drops N.
+ */
+export async function rebuild({
+  config,
+  projection,
+  shards,
+  say = (line) => process.stdout.write(`${line}\n`),
+}: RebuildOptions): Promise<void> {
   await requireReachable(config, ['kafka', 'postgres', 'redis']);
   const names = topicNames(config.topics);
   const topics = [names.productEvents, names.orderEvents];
@@ -48,18 +75,30 @@ export async function replay(projection: string): Promise<void> {
       await s.dropGeneration(generation);
     }
   };
-  const say = (line: string) => process.stdout.write(`${line}\n`);
   try {
     const current = await spec.currentGeneration();
     // A replay interrupted after its switch left the generation before behind: drop it now.
-    for (const stale of (await spec.existingGenerations()).filter((g) => g < current)) {
+    const existing = await spec.existingGenerations();
+    for (const stale of existing.filter((g) => g < current)) {
       await dropEverywhere(stale);
       say(`${projection}: dropped generation ${stale}, left by an interrupted replay`);
     }
     const next = current + 1;
-    say(`${projection}: replaying into generation ${next} while generation ${current} serves`);
-    await spec.prepare(next);
-    const target = spec.openTarget(next);
+    const ringNow = await spec.ringSize?.(current);
+    const ring = shards ?? ringNow;
+    // An interrupted build on another ring cannot be resumed: its rows sit on that ring's shards.
+    if (ring !== undefined && existing.includes(next) && (await spec.ringSize?.(next)) !== ring) {
+      await dropEverywhere(next);
+      say(
+        `${projection}: dropped generation ${next}, left by an interrupted build on another ring`,
+      );
+    }
+    const on = (size: number | undefined) => (size === undefined ? '' : ` (${size} shards)`);
+    say(
+      `${projection}: replaying into generation ${next}${on(ring)} while generation ${current}${on(ringNow)} serves`,
+    );
+    await spec.prepare(next, ring);
+    const target = await spec.openTarget(next);
     const runner = new ProjectionRunner({
       kafka,
       logger,
@@ -75,20 +114,14 @@ export async function replay(projection: string): Promise<void> {
         async () => totalLag(await projectionLag(admin, target, topics)),
         async () => {
           const rows = await projectionLag(admin, target, topics);
-          return rows.reduce((sum, r) => sum + (r.checkpoint + 1n), 0n);
+          return rows.reduce((sum, r) => sum + r.position, 0n);
         },
       );
       await spec.switchGeneration(next);
       say(`${projection}: caught up; readers switched to generation ${next}`);
       await sleep(SWITCH_GRACE_MS);
       await waitForGroupToEmpty(admin, spec.groupId(current));
-      for (const s of specs.filter(
-        (s) =>
-          s.name === projection ||
-          (projection === 'read-model' && s.name === 'read-model-follower'),
-      )) {
-        await s.dropGeneration(current);
-      }
+      await dropEverywhere(current);
       say(`${projection}: dropped generation ${current}`);
     } finally {
       await runner.stop();

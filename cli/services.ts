@@ -31,7 +31,11 @@ export function serviceProcesses(config: Config): ServiceProcess[] {
       entry: 'infra/payment-gateway/main',
       url: `http://${host}:${config.paymentGateway.port}`,
     },
-    { name: 'projectors', entry: 'projectors/main' },
-    { name: 'sagas', entry: 'sagas/main' },
+    {
+      name: 'projectors',
+      entry: 'projectors/main',
+      url: `http://${host}:${config.http.projectorsPort}`,
+    },
+    { name: 'sagas', entry: 'sagas/main', url: `http://${host}:${config.http.sagasPort}` },
   ];
 }

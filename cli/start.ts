@@ -3,6 +3,7 @@ import readline from 'node:readline';
 import { infraDown, infraUp } from '../infra/local-infra';
 import { sleep } from '../infra/process-control';
 import { loadConfig } from '../lib/config';
+import { serviceOutput } from './service-output';
 import { CODE_ROOT, type ServiceProcess, serviceProcesses } from './services';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -19,11 +20,13 @@ function startService(service: ServiceProcess): ChildProcess {
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout, child.stderr]) {
+  const output = serviceOutput(service.name, process.stdout.isTTY === true);
+  for (const [name, stream] of [
+    ['stdout', child.stdout],
+    ['stderr', child.stderr],
+  ] as const) {
     if (!stream) continue;
-    readline
-      .createInterface({ input: stream })
-      .on('line', (line) => say(`[${service.name}] ${line}`));
+    readline.createInterface({ input: stream }).on('line', (line) => say(output(line, name)));
   }
   return child;
 }

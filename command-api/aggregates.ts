@@ -13,6 +13,7 @@ import {
 import type { Decider, Message } from '../domain/decider';
 import type { Config } from '../lib/config';
 import { topicNames } from '../lib/topics';
+import { getDefaultRegistry } from '../schemas/registry';
 import type { AggregateKind, UniqueKeyRule } from './processor/aggregate-kind';
 
 /**
@@ -29,6 +30,12 @@ const uniqueSku: UniqueKeyRule<ProductCommand, ProductEvent, ProductState> = {
   refusal: skuTaken,
 };
 
+/** Every current event schema: any change to one voids the partition owners' snapshots. */
+function currentEventSchemas(): string[] {
+  const registry = getDefaultRegistry();
+  return registry.typeNames('event').map((type) => registry.current('event', type).fingerprint);
+}
+
 /** The aggregates this command API owns, with their topics. */
 export function aggregateKinds(config: Config): AggregateKind<Message, Message, unknown>[] {
   const names = topicNames(config.topics);
@@ -41,7 +48,10 @@ export function aggregateKinds(config: Config): AggregateKind<Message, Message, 
         commands: names.productCommands,
         events: names.productEvents,
         replies: names.productReplies,
+        snapshots: names.snapshots,
       },
+      stateVersion: 1,
+      eventSchemaFingerprints: currentEventSchemas,
       uniqueKey: uniqueSku,
     },
     {
@@ -52,7 +62,10 @@ export function aggregateKinds(config: Config): AggregateKind<Message, Message, 
         commands: names.orderCommands,
         events: names.orderEvents,
         replies: names.orderReplies,
+        snapshots: names.snapshots,
       },
+      stateVersion: 1,
+      eventSchemaFingerprints: currentEventSchemas,
     },
   ];
   // The processor handles any aggregate through the Decider contract; each decider only ever

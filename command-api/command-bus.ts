@@ -1,6 +1,7 @@
 import type { Message } from '../domain/decider';
 import type { KafkaClient, LogReader, Producer } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
+import { traceFieldsOf } from '../lib/telemetry/trace-context';
 import { encodeCommand } from '../schemas/codec';
 import type { CommandContext } from './processor/decided-command';
 import { type CommandReply, decodeReply, isCommandOutcome } from './processor/reply';
@@ -117,6 +118,7 @@ export class CommandBus {
       issuedAt: new Date().toISOString(),
       requestHash: context.requestHash,
       replyRequired: true,
+      ...traceFieldsOf(context),
     });
     let cancel: () => void = () => {};
     const reply = new Promise<CommandReply | undefined>((resolve) => {

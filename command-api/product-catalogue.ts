@@ -1,12 +1,26 @@
 import type { Money } from '../domain/decider';
+import { type DomainEvent, type DomainEventType, hasTypeIn } from '../domain/events';
+import { ORDER_EVENT_TYPES } from '../domain/order/events';
 import type { KafkaAdmin, KafkaClient, LogReader, PartitionOffsets } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import { decodeEvent } from '../schemas/codec';
+import { OverloadedError } from './command-router';
 
 export interface CatalogueEntry {
   price: Money;
   discontinued: boolean;
 }
+
+/** The product events that change neither a price nor whether a product is sold, and orders'. */
+const CATALOGUE_IGNORES = [
+  'ProductDetailsUpdated',
+  'ProductRestocked',
+  'StockReserved',
+  'ReservationReleased',
+  'ReservationCommitted',
+  'ProductPurchaseLimitSet',
+  ...ORDER_EVENT_TYPES,
+] as const satisfies readonly DomainEventType[];
 
 /**
  * What the command API needs to price an order: every product's current price and whether it
@@ -22,8 +36,10 @@ export class ProductCatalogue {
   private readonly positions = new Map<number, bigint>();
   private readonly progress = new Set<() => void>();
   private readonly admin: KafkaAdmin;
-  /** The log's end as last asked, shared by concurrent lookups of unknown products. */
-  private ends: Promise<PartitionOffsets[]> | undefined;
+  /** The next question about the log's end, shared by the lookups waiting to send it. */
+  private nextEnds: Promise<PartitionOffsets[]> | undefined;
+  /** The question about the log's end on its way. */
+  private endsInFlight: Promise<unknown> | undefined;
 
   constructor(
     readonly kafka: KafkaClient,
@@ -61,33 +77,39 @@ export class ProductCatalogue {
       .catch((err: unknown) => this.logger.error({ err }, 'reading the product events failed'));
   }
 
-  private apply(event: { type: string } & Record<string, unknown>, commandId: string): void {
-    const productId = String(event.productId);
-    const entry = this.products.get(productId);
+  private apply(event: DomainEvent, commandId: string): void {
+    if (hasTypeIn(CATALOGUE_IGNORES, event)) return;
+    const entry = this.products.get(event.productId);
     switch (event.type) {
       case 'ProductCreated':
-        this.products.set(productId, { price: event.price as Money, discontinued: false });
-        this.createdBy.set(commandId, productId);
+        this.products.set(event.productId, { price: event.price, discontinued: false });
+        this.createdBy.set(commandId, event.productId);
         break;
       case 'ProductPriceChanged':
-        if (entry) entry.price = event.price as Money;
+        if (entry) entry.price = event.price;
         break;
       case 'ProductDiscontinued':
         if (entry) entry.discontinued = true;
         break;
+      default:
+        event satisfies never;
     }
   }
 
   /**
    * The product as the log has it now: an id not yet seen waits (up to `timeoutMs`) until
    * this catalogue has read up to the current end of the log, so a product created just
-   * before is found.
+   * before is found. Undefined: no such product. Still behind the log after the wait (a busy
+   * process): an OverloadedError, since the product may well exist.
    */
   async lookup(productId: string, timeoutMs: number): Promise<CatalogueEntry | undefined> {
     const known = this.products.get(productId);
     if (known) return known;
-    await this.catchUp(timeoutMs);
-    return this.products.get(productId);
+    const caughtUp = await this.catchUp(timeoutMs);
+    const found = this.products.get(productId);
+    if (!found && !caughtUp)
+      throw new OverloadedError(1, 'the product catalogue is still reading the product events');
+    return found;
   }
 
   /**
@@ -101,24 +123,37 @@ export class ProductCatalogue {
     return this.createdBy.get(commandId);
   }
 
-  private async catchUp(timeoutMs: number): Promise<void> {
-    // Lookups that miss at the same moment share one question about the log's end.
-    this.ends ??= this.admin.offsets(this.eventsTopic).finally(() => {
-      this.ends = undefined;
-    });
-    const ends = await this.ends;
+  /**
+   * The log's end as it is now or later. Lookups that miss at the same moment share one
+   * question, but never one already sent: an end asked before this lookup began may predate
+   * the product it looks for (CI answered 422 for a product created a moment before).
+   */
+  private logEnds(): Promise<PartitionOffsets[]> {
+    this.nextEnds ??= (async () => {
+      await this.endsInFlight?.catch(() => undefined);
+      this.nextEnds = undefined;
+      const query = this.admin.offsets(this.eventsTopic);
+      this.endsInFlight = query;
+      return query;
+    })();
+    return this.nextEnds;
+  }
+
+  /** Whether this catalogue has read up to the log's end within `timeoutMs`. */
+  private async catchUp(timeoutMs: number): Promise<boolean> {
+    const ends = await this.logEnds();
     const caughtUp = () =>
       ends.every(({ partition, low, high }) => (this.positions.get(partition) ?? low) >= high);
-    if (caughtUp()) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, timeoutMs);
-      function finish() {
+    if (caughtUp()) return true;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      function finish(reached: boolean) {
         clearTimeout(timer);
         progress.delete(check);
-        resolve();
+        resolve(reached);
       }
       const progress = this.progress;
-      const check = () => caughtUp() && finish();
+      const check = () => caughtUp() && finish(true);
       progress.add(check);
     });
   }

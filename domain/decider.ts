@@ -17,6 +17,18 @@ export interface Decider<C, E, S> {
   evolve(state: S, event: E): S;
 }
 
+/**
+ * A process across aggregates (a saga) as pure functions, the counterpart of a Decider: it
+ * follows events (`evolve`) and answers each with what it asks of others (`react`, given the
+ * state before the event). `context` is what the process cannot know from its events (a clock,
+ * settings): passed in, so the same input always gives the same actions.
+ */
+export interface Workflow<I, S, A, X> {
+  initialState: S;
+  evolve(state: S, input: I): S;
+  react(state: S, input: I, context: X): A[];
+}
+
 export const accept = <E>(...events: E[]): Decision<E> => ({ ok: true, events });
 
 export const reject = <E>(kind: Rejection['kind'], code: string, reason: string): Decision<E> => ({

@@ -1,6 +1,7 @@
 /** The domain's public surface: contract, money, the Product and Order deciders, and the
  *  order-fulfilment saga. */
 export * from './decider';
+export * from './events';
 export * from './fulfilment';
 export * from './money';
 export * from './order/commands';
@@ -12,10 +13,14 @@ export {
   orderTotal,
 } from './order/decider';
 export * from './order/events';
+export * from './order/progress';
 export * from './order/state';
-export * from './product/commands';
-export { aggregateId as productAggregateId, productDecider } from './product/decider';
-export * from './product/events';
+export {
+  aggregateId as productAggregateId,
+  evolveProduct,
+  productDecider,
+} from './product/decider';
+export * from './product/messages';
 export * from './product/sku';
 export * from './product/state';
 export { MAX_COUNT } from './validation';

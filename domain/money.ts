@@ -58,3 +58,12 @@ export const sameMoney = (a: Money, b: Money): boolean =>
 
 /** For rejection reasons, e.g. "1999 EUR" (minor units). */
 export const formatMoney = (value: Money): string => `${value.amount} ${value.currency}`;
+
+/**
+ * A product keeps the currency it was created in: why `price` cannot replace `current` (of what
+ * `label` names, e.g. `product p-1`), as a sentence; null when it can.
+ */
+export function currencyMismatch(price: Money, current: Money, label: string): string | null {
+  if (price.currency === current.currency) return null;
+  return `price is in ${price.currency} but ${label} is priced in ${current.currency}`;
+}

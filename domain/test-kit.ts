@@ -1,6 +1,6 @@
 /** Given/when/then for any Decider (test support; imported only by *.test.ts). */
 import { expect } from '@jest/globals';
-import type { Decider, Decision, Rejection } from './decider';
+import type { Decider, Decision, Rejection, Workflow } from './decider';
 
 /** Freezes plain objects and arrays all the way down, so a mutating evolve throws. */
 export function deepFreeze<T>(value: T): T {
@@ -61,6 +61,34 @@ export function scenario<C, E, S>(
             if (kind) expect(decision.rejection.kind).toBe(kind);
             expect(decision.rejection.reason).toEqual(expect.any(String));
             return decision.rejection;
+          },
+        };
+      },
+    }),
+  };
+}
+
+/**
+ * Given/when/then for a Workflow: `process(workflow, context).given(inputs).when(input)
+ * .then(actions)` — the actions it asks for after the history, every state along the way frozen.
+ */
+export function process<I, S, A, X>(
+  workflow: Workflow<I, S, A, X>,
+  context: X,
+): { given(history: readonly I[]): { when(input: I): { then(expected: readonly A[]): S } } } {
+  return {
+    given: (history) => ({
+      when(input) {
+        const state = history.reduce(
+          (s, i) => deepFreeze(workflow.evolve(s, i)),
+          deepFreeze(workflow.initialState),
+        );
+        const actions = workflow.react(state, input, context);
+        return {
+          // biome-ignore lint/suspicious/noThenProperty: the given/when/then vocabulary; never awaited
+          then(expected) {
+            expect(actions).toStrictEqual(expected);
+            return deepFreeze(workflow.evolve(state, input));
           },
         };
       },

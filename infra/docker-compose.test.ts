@@ -4,6 +4,7 @@ import { parse } from 'yaml';
 import { serviceProcesses } from '../cli/services';
 import { CONFIG_VARIABLES, loadConfig } from '../lib/config';
 import { REPO_ROOT } from '../lib/repo-root';
+import { replicationFor } from './kafka-cluster';
 
 /** docker-compose.yml and infra/Dockerfile, checked without Docker: names, variables, versions. */
 
@@ -117,6 +118,42 @@ describe('docker-compose.yml', () => {
     expect(http).toMatchObject({ commandApiPort: 3001, queryApiPort: 3002 });
   });
 
+  it('runs Zipkin, the version of infra/zipkin/pom.xml, and every service sends it its spans', () => {
+    const zipkin = service('zipkin');
+    const pomVersion = /<zipkin\.version>([^<]+)</.exec(read('infra/zipkin/pom.xml'))?.[1];
+    expect(zipkin.image).toBe(`openzipkin/zipkin:${pomVersion}`);
+    expect(publishedPorts(zipkin, 9411)).toEqual([9411]);
+    for (const name of serviceProcesses(loadConfig({})).map((p) => p.name)) {
+      const { tracing } = loadConfig(environmentOf(service(name)));
+      expect(tracing).toMatchObject({
+        exporter: 'zipkin',
+        zipkinEndpoint: 'http://zipkin:9411/api/v2/spans',
+      });
+    }
+  });
+
+  it('runs Prometheus scraping every service on the port the config gives it, each published there', () => {
+    expect(service('prometheus').image).toMatch(/^prom\/prometheus:/);
+    const scrape = parse(read('infra/prometheus.yml')) as {
+      scrape_configs: { static_configs: { targets: string[] }[] }[];
+    };
+    const targets = scrape.scrape_configs.flatMap((c) =>
+      c.static_configs.flatMap((s) => s.targets),
+    );
+    const { http, paymentGateway } = loadConfig({});
+    const ports: Record<string, number> = {
+      'command-api': http.commandApiPort,
+      'query-api': http.queryApiPort,
+      'payment-gateway': paymentGateway.port,
+      projectors: http.projectorsPort,
+      sagas: http.sagasPort,
+    };
+    const names = serviceProcesses(loadConfig({})).map((p) => p.name);
+    expect(targets.sort()).toEqual(names.map((name) => `${name}:${ports[name]}`).sort());
+    for (const name of names)
+      expect(publishedPorts(service(name), ports[name] as number)).toEqual([ports[name]]);
+  });
+
   it('builds only from Dockerfiles that exist', () => {
     const built = Object.entries(services).filter(([, s]) => s.build !== undefined);
     expect(built.map(([name]) => name).sort()).toEqual([...ORDERSTREAM_SERVICES].sort());
@@ -125,6 +162,34 @@ describe('docker-compose.yml', () => {
       const context = path.resolve(REPO_ROOT, build.context ?? '.');
       const dockerfile = path.resolve(context, build.dockerfile ?? 'Dockerfile');
       expect(fs.existsSync(dockerfile)).toBe(true);
+    }
+  });
+});
+
+describe('docker-compose.cluster.yml', () => {
+  const cluster = parse(read('docker-compose.cluster.yml'), { merge: true }) as {
+    services?: Record<string, Service>;
+  };
+  const nodes = ['kafka', 'kafka-2', 'kafka-3'];
+
+  it('runs three KRaft nodes that replicate as `infra up --brokers 3` does', () => {
+    const { factor, minInSync } = replicationFor(3);
+    const envs = nodes.map((name) => environmentOf(cluster.services?.[name] ?? {}));
+    expect(envs.map((env) => env.KAFKA_NODE_ID)).toEqual(['1', '2', '3']);
+    for (const env of envs) {
+      expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093');
+      expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe(String(factor));
+      expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe(String(factor));
+      expect(env.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR).toBe(String(minInSync));
+      expect(env.KAFKA_MIN_INSYNC_REPLICAS).toBe(String(minInSync));
+    }
+    expect(cluster.services?.['kafka-2']?.image).toBe(service('kafka').image);
+  });
+
+  it('points every orderstream service that uses Kafka at all three brokers', () => {
+    for (const name of ['infra-setup', 'command-api', 'query-api', 'projectors', 'sagas']) {
+      const env = environmentOf(cluster.services?.[name] ?? {});
+      expect([name, env.KAFKA_BROKERS]).toEqual([name, 'kafka:9092,kafka-2:9092,kafka-3:9092']);
     }
   });
 });

@@ -4,12 +4,19 @@ import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { pingKafka } from '../lib/kafka';
+import { createKafkaClient, pingKafka } from '../lib/kafka';
 import { REPO_ROOT } from '../lib/repo-root';
+import {
+  allNodeFiles,
+  type BrokerFiles,
+  brokerProperties,
+  clusterHome,
+  type LocalNode,
+  localNodes,
+} from './kafka-cluster';
 import {
   findExecutable,
   isAlive,
-  isLoopback,
   portTaken,
   runningPid,
   runTool,
@@ -27,65 +34,12 @@ const LOG4J = path.join(KAFKA_DIR, 'log4j.properties');
 /** Found in the broker's command line, so a stale pid file never stops another program. */
 const MAIN_CLASS = 'kafka.Kafka';
 
-export interface BrokerFiles {
-  home: string;
-  dataDir: string;
-  properties: string;
-  pidFile: string;
-  logFile: string;
-}
-
-export function brokerFiles(stateDir: string): BrokerFiles {
-  const home = path.join(stateDir, 'kafka');
-  return {
-    home,
-    dataDir: path.join(home, 'data'),
-    properties: path.join(home, 'server.properties'),
-    pidFile: path.join(home, 'broker.pid'),
-    logFile: path.join(home, 'broker.log'),
-  };
-}
-
 /** Where the local broker listens: the one loopback address of KAFKA_BROKERS, if it is one. */
 export function localBrokerAddress(config: Config): { host: string; port: number } | undefined {
-  const [only, ...others] = config.kafka.brokers;
-  if (!only || others.length > 0) return undefined;
-  const [host = '', port = ''] = only.split(':');
-  return isLoopback(host) ? { host, port: Number(port) } : undefined;
-}
-
-export function brokerProperties(config: Config, files: BrokerFiles): string {
-  const address = localBrokerAddress(config);
-  if (!address) throw new Error('no local broker address');
-  const { host, port } = address;
-  const controller = `${host}:${config.kafka.controllerPort}`;
-  return [
-    '# Written by `orderstream infra up`: one KRaft node, broker and controller.',
-    'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@${controller}`,
-    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${controller}`,
-    `advertised.listeners=PLAINTEXT://${host}:${port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    `log.dirs=${files.dataDir}`,
-    `num.partitions=${config.topics.partitions}`,
-    // Topics are created explicitly (infra up, tests): a typo must not create a new one.
-    'auto.create.topics.enable=false',
-    'offsets.topic.replication.factor=1',
-    'offsets.topic.num.partitions=10',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'transaction.state.log.num.partitions=10',
-    'group.initial.rebalance.delay.ms=0',
-    // A small machine: few threads.
-    'num.network.threads=2',
-    'num.io.threads=4',
-    'background.threads=4',
-    'num.recovery.threads.per.data.dir=1',
-    '',
-  ].join('\n');
+  const nodes = localNodes(config);
+  if (nodes?.length !== 1) return undefined;
+  const [node] = nodes;
+  return node && { host: node.host, port: node.port };
 }
 
 function hasJars(jarsDir: string): boolean {
@@ -126,16 +80,23 @@ export async function fetchBrokerJars(
   }
 }
 
-export function runningBrokerPid(stateDir: string): number | undefined {
-  return runningPid(brokerFiles(stateDir).pidFile, MAIN_CLASS);
+/** The local nodes `infra up` started from this state folder that still run. */
+export function runningBrokerPids(stateDir: string): number[] {
+  return allNodeFiles(stateDir).flatMap((files) => runningPid(files.pidFile, MAIN_CLASS) ?? []);
 }
 
-function java(): string {
+/** The single local broker's pid (or a cluster's first node's), if one runs. */
+export function runningBrokerPid(stateDir: string): number | undefined {
+  return runningBrokerPids(stateDir)[0];
+}
+
+/** The JVM to run the broker (and Zipkin) with: JAVA_HOME's, else the one on the PATH. */
+export function java(): string {
   const fromHome = process.env.JAVA_HOME && path.join(process.env.JAVA_HOME, 'bin', 'java');
   const found = fromHome && fs.existsSync(fromHome) ? fromHome : findExecutable('java');
   if (!found) {
     throw new OperatorError(
-      'Java not found (needed to run the Kafka broker): install Java 17+ or set JAVA_HOME',
+      'Java not found (needed to run the Kafka broker and Zipkin): install Java 17+ or set JAVA_HOME',
     );
   }
   return found;
@@ -152,9 +113,19 @@ export function newClusterId(): string {
   }
 }
 
-async function formatStorage(files: BrokerFiles, jarsDir: string): Promise<void> {
+/** The id every node of the local cluster formats its storage with, made once and kept. */
+function clusterIdFor(stateDir: string, nodes: LocalNode[]): string {
+  if (nodes.length === 1) return newClusterId();
+  const file = path.join(clusterHome(stateDir), 'cluster.id');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const id = newClusterId();
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${id}\n`);
+  return id;
+}
+
+async function formatStorage(files: BrokerFiles, jarsDir: string, clusterId: string) {
   if (fs.existsSync(path.join(files.dataDir, 'meta.properties'))) return;
-  const clusterId = newClusterId();
   const result = await runTool(java(), [
     `-Dlog4j.configuration=file:${LOG4J}`,
     '-cp',
@@ -176,50 +147,83 @@ async function formatStorage(files: BrokerFiles, jarsDir: string): Promise<void>
 
 export type BrokerOutcome = 'started' | 'running' | 'external';
 
+/** The config with KAFKA_BROKERS narrowed to one node (to ask that node alone). */
+function onlyNode(config: Config, node: LocalNode): Config {
+  return { ...config, kafka: { ...config.kafka, brokers: [`${node.host}:${node.port}`] } };
+}
+
 /**
- * Makes sure a broker answers at KAFKA_BROKERS. Reuses a running one; otherwise starts the
- * local KRaft node from the Maven-fetched jars (formatting its storage on first start).
+ * Makes sure the brokers of KAFKA_BROKERS answer. Reuses running ones; otherwise starts the
+ * local KRaft nodes from the Maven-fetched jars (formatting their storage on first start): one
+ * for one address, a cluster for several — and only the nodes that are down (one was killed).
  */
 export async function ensureBroker(
   config: Config,
   say: (line: string) => void,
 ): Promise<BrokerOutcome> {
   const where = config.kafka.brokers.join(',');
-  const files = brokerFiles(config.stateDir);
+  const nodes = localNodes(config);
+  const down: LocalNode[] = [];
   // A refused connection fails at once; the wait only matters for a slow or busy broker.
-  if (await answers(config, 5000)) {
+  for (const node of nodes ?? [])
+    if (!(await answers(onlyNode(config, node), 5000))) down.push(node);
+  if (!nodes) {
+    if (await answers(config, 5000)) return 'external';
+  } else if (down.length === 0) {
     return runningBrokerPid(config.stateDir) ? 'running' : 'external';
   }
-  const address = localBrokerAddress(config);
-  if (!config.startLocalInfra || !address) {
+  if (!config.startLocalInfra || !nodes) {
     throw new OperatorError(
       `Kafka broker not reachable at ${where} (KAFKA_BROKERS): start one there, or point KAFKA_BROKERS at one${
-        address ? ', or set INFRA_START_LOCAL=true to let `orderstream infra up` start it' : ''
+        nodes ? ', or set INFRA_START_LOCAL=true to let `orderstream infra up` start it' : ''
       }`,
     );
   }
-  const stale = runningBrokerPid(config.stateDir);
-  if (stale) {
-    // Our broker runs but does not answer (still starting?): give it a moment before deciding.
-    await waitUntilAnswers(config, stale, files, 60_000);
-    return 'running';
-  }
-  if (await portTaken(address.host, address.port)) {
-    throw new OperatorError(
-      `Kafka broker not answering at ${where} (KAFKA_BROKERS), and port ${address.port} is taken by another program, so no local broker can start there: stop that program, or point KAFKA_BROKERS at a free port`,
-    );
-  }
-  if (await portTaken(address.host, config.kafka.controllerPort)) {
-    throw new OperatorError(
-      `port ${config.kafka.controllerPort} on ${address.host} (KAFKA_CONTROLLER_PORT) is taken by another program, so the local broker cannot start: stop that program, or set KAFKA_CONTROLLER_PORT to a free port`,
-    );
-  }
-  await fetchBrokerJars(config, say);
-  fs.mkdirSync(files.dataDir, { recursive: true });
-  fs.writeFileSync(files.properties, brokerProperties(config, files));
-  await formatStorage(files, config.kafka.jarsDir);
   const started = Date.now();
-  const pid = spawnDaemon(
+  const starting: Promise<number>[] = [];
+  for (const node of down) {
+    const stale = runningPid(node.files.pidFile, MAIN_CLASS);
+    if (stale) {
+      // Our broker runs but does not answer (still starting?): give it a moment before deciding.
+      starting.push(waitUntilAnswers(onlyNode(config, node), stale, node.files, 60_000));
+      continue;
+    }
+    await checkPortsFree(config, node);
+    await fetchBrokerJars(config, say);
+    fs.mkdirSync(node.files.dataDir, { recursive: true });
+    fs.writeFileSync(node.files.properties, brokerProperties(config, node, nodes));
+    await formatStorage(node.files, config.kafka.jarsDir, clusterIdFor(config.stateDir, nodes));
+    const pid = spawnNode(config, node.files);
+    // A cluster node answers once a quorum of controllers runs: wait for them all together.
+    starting.push(waitUntilAnswers(onlyNode(config, node), pid, node.files, 120_000));
+  }
+  const pids = await Promise.all(starting);
+  if (nodes.length > 1) await waitUntilAllRegistered(config, nodes.length, 60_000);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  say(
+    nodes.length === 1
+      ? `kafka: started broker (pid ${pids[0]}) at ${where} in ${seconds} s`
+      : `kafka: started ${pids.length} of ${nodes.length} brokers (pids ${pids.join(', ')}) at ${where} in ${seconds} s`,
+  );
+  return 'started';
+}
+
+async function checkPortsFree(config: Config, node: LocalNode): Promise<void> {
+  const where = config.kafka.brokers.join(',');
+  if (await portTaken(node.host, node.port)) {
+    throw new OperatorError(
+      `Kafka broker not answering at ${where} (KAFKA_BROKERS), and port ${node.port} is taken by another program, so no local broker can start there: stop that program, or point KAFKA_BROKERS at a free port`,
+    );
+  }
+  if (await portTaken(node.host, node.controllerPort)) {
+    throw new OperatorError(
+      `port ${node.controllerPort} on ${node.host} (KAFKA_CONTROLLER_PORT${node.id > 1 ? ` + ${2 * (node.id - 1)}` : ''}) is taken by another program, so the local broker cannot start: stop that program, or set KAFKA_CONTROLLER_PORT to a free port`,
+    );
+  }
+}
+
+function spawnNode(config: Config, files: BrokerFiles): number {
+  return spawnDaemon(
     java(),
     [
       `-Xms${config.kafka.heap}`,
@@ -237,11 +241,6 @@ export async function ensureBroker(
     ],
     { logFile: files.logFile, pidFile: files.pidFile },
   );
-  await waitUntilAnswers(config, pid, files, 120_000);
-  say(
-    `kafka: started broker (pid ${pid}) at ${where} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-  );
-  return 'started';
 }
 
 async function answers(config: Config, timeoutMs = 1500): Promise<boolean> {
@@ -258,7 +257,7 @@ async function waitUntilAnswers(
   pid: number,
   files: BrokerFiles,
   timeoutMs: number,
-) {
+): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
@@ -267,11 +266,37 @@ async function waitUntilAnswers(
       );
     }
     // Alive and answering: the answer is this broker's, not another program's on the port.
-    if ((await answers(config)) && isAlive(pid)) return;
+    if ((await answers(config)) && isAlive(pid)) return pid;
     await sleep(300);
   }
   throw new OperatorError(
     `Kafka broker (pid ${pid}) did not answer at ${config.kafka.brokers.join(',')} within ${timeoutMs / 1000} s: see ${files.logFile}`,
+  );
+}
+
+/**
+ * A cluster node answers before the controller unfences it, and metadata lists only unfenced
+ * brokers: topics created then would get fewer copies than the cluster has nodes.
+ */
+async function waitUntilAllRegistered(
+  config: Config,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  const admin = createKafkaClient(config).admin();
+  const deadline = Date.now() + timeoutMs;
+  let listed: number[] = [];
+  try {
+    while (Date.now() < deadline) {
+      listed = await admin.brokers().catch(() => listed);
+      if (listed.length >= count) return;
+      await sleep(300);
+    }
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+  throw new OperatorError(
+    `only ${listed.length} of ${count} Kafka brokers (ids ${listed.join(', ') || 'none'}) joined the cluster at ${config.kafka.brokers.join(',')} within ${timeoutMs / 1000} s: see the broker.log files under ${clusterHome(config.stateDir)}`,
   );
 }
 
@@ -280,11 +305,17 @@ function lastError(logFile: string): string {
   return (lines.reverse().find((l) => /ERROR|Exception|Error:/.test(l)) ?? lines[0] ?? '').trim();
 }
 
-/** Stops the broker `infra up` started, if it runs. Its data stays. */
-export async function stopBroker(stateDir: string): Promise<number | undefined> {
-  const pid = runningBrokerPid(stateDir);
-  if (pid === undefined) return undefined;
-  await stopProcess(pid, 30_000);
-  fs.rmSync(brokerFiles(stateDir).pidFile, { force: true });
-  return pid;
+/** Stops the brokers `infra up` started from this state folder, if they run. Their data stays. */
+export async function stopBroker(stateDir: string): Promise<number[]> {
+  const stopped: number[] = [];
+  await Promise.all(
+    allNodeFiles(stateDir).map(async (files) => {
+      const pid = runningPid(files.pidFile, MAIN_CLASS);
+      if (pid === undefined) return;
+      await stopProcess(pid, 30_000);
+      fs.rmSync(files.pidFile, { force: true });
+      stopped.push(pid);
+    }),
+  );
+  return stopped;
 }

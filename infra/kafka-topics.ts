@@ -1,7 +1,23 @@
 import type { Config } from '../lib/config';
 import { OperatorError } from '../lib/errors';
-import { createKafkaClient } from '../lib/kafka';
+import { createKafkaClient, type TopicSpec } from '../lib/kafka';
 import { topicCatalogue } from '../lib/topics';
+import { localNodes, replicationFor } from './kafka-cluster';
+
+/**
+ * The catalogue with its replication: three copies (two of them in sync to accept a write) once
+ * the cluster has three brokers. A local cluster counts the nodes it is configured with, so a
+ * node that has not joined yet never lowers the copies a topic is created with for good.
+ */
+function wantedTopics(config: Config, listedBrokers: number[]): TopicSpec[] {
+  const brokers = Math.max(listedBrokers.length, localNodes(config)?.length ?? 0);
+  const { factor, minInSync } = replicationFor(brokers);
+  return topicCatalogue(config.topics).map((t) => ({
+    ...t,
+    replicationFactor: factor,
+    config: { ...t.config, 'min.insync.replicas': String(minInSync) },
+  }));
+}
 
 /**
  * Creates every topic of the catalogue that is missing. An existing topic with another
@@ -10,7 +26,7 @@ import { topicCatalogue } from '../lib/topics';
 export async function ensureTopics(config: Config): Promise<string[]> {
   const admin = createKafkaClient(config).admin();
   try {
-    const wanted = topicCatalogue(config.topics);
+    const wanted = wantedTopics(config, await admin.brokers());
     // Waits until every partition of every new topic has a leader that answers.
     const created = await admin.createTopics(wanted);
     const topics = await admin.describeTopics(wanted.map((t) => t.name));
@@ -29,6 +45,8 @@ export async function ensureTopics(config: Config): Promise<string[]> {
 }
 
 export interface TopicCount {
+  /** Brokers in the cluster. */
+  brokers: number;
   /** Catalogue topics that exist. */
   present: number;
   wanted: number;
@@ -41,7 +59,7 @@ export async function countTopics(config: Config): Promise<TopicCount> {
   const admin = createKafkaClient(config).admin();
   try {
     const existing = new Set(await admin.listTopics());
-    const wanted = topicCatalogue(config.topics);
+    const wanted = wantedTopics(config, await admin.brokers());
     const present = wanted.filter((t) => existing.has(t.name));
     const topics = await admin.describeTopics(present.map((t) => t.name));
     const mismatched = present.flatMap((spec) => {
@@ -50,7 +68,8 @@ export async function countTopics(config: Config): Promise<TopicCount> {
         ? []
         : [{ name: spec.name, partitions, wanted: spec.partitions }];
     });
-    return { present: present.length, wanted: wanted.length, mismatched };
+    const brokers = (await admin.brokers()).length;
+    return { brokers, present: present.length, wanted: wanted.length, mismatched };
   } finally {
     await admin.close();
   }

@@ -4,7 +4,7 @@ import { pingKafka } from '../lib/kafka';
 import { pingPostgres } from '../lib/postgres';
 import { redactUrl } from '../lib/redact';
 import { pingRedis } from '../lib/redis';
-import { ensureBroker, runningBrokerPid, stopBroker } from './kafka-broker';
+import { ensureBroker, runningBrokerPids, stopBroker } from './kafka-broker';
 import { countTopics, ensureTopics } from './kafka-topics';
 import {
   ensurePostgresServer,
@@ -16,8 +16,21 @@ import {
 } from './postgres-server';
 import { runningPid } from './process-control';
 import { ensureRedisServer, runningPrivateRedisPid, stopPrivateRedis } from './redis-server';
+import {
+  ensureZipkin,
+  runningZipkinPid,
+  stopZipkin,
+  zipkinAddress,
+  zipkinAnswers,
+} from './zipkin-server';
 
-export type Component = 'kafka' | 'postgres' | 'redis';
+export type Component = 'kafka' | 'postgres' | 'redis' | 'zipkin';
+
+/** What `infra up --with` may add to the broker, Postgres and Redis. */
+export interface UpOptions {
+  /** Also a trace viewer: Zipkin at OTEL_EXPORTER_ZIPKIN_ENDPOINT's address. */
+  tracing?: boolean;
+}
 export type Say = (line: string) => void;
 
 export interface UpReport {
@@ -51,7 +64,11 @@ export function upSummary(report: UpReport): string {
  * already answers, starts locally what does not (when allowed), then creates the topics,
  * shard databases and migrations. Every failure is reported, one line each.
  */
-export async function infraUp(config: Config, say: Say): Promise<UpReport> {
+export async function infraUp(
+  config: Config,
+  say: Say,
+  options: UpOptions = {},
+): Promise<UpReport> {
   const report: UpReport = {
     started: [],
     createdTopics: [],
@@ -83,6 +100,9 @@ export async function infraUp(config: Config, say: Say): Promise<UpReport> {
       },
     ],
     ['redis', () => ensureRedisServer(config, say)],
+    ...(options.tracing
+      ? [['zipkin', () => ensureZipkin(config, say)] as [Component, () => Promise<ServerOutcome>]]
+      : []),
   ];
   const results = await Promise.allSettled(steps.map(([, run]) => run()));
   const failures = results.flatMap((r, i) =>
@@ -112,9 +132,16 @@ function describeFailure(component: Component, reason: unknown): string {
 export async function infraDown(
   config: Config,
   say: Say,
-  only: Component[] = ['kafka', 'postgres', 'redis'],
+  only: Component[] = ['kafka', 'postgres', 'redis', 'zipkin'],
 ): Promise<Component[]> {
   const stopped: Component[] = [];
+  if (only.includes('zipkin')) {
+    const pid = await stopZipkin(config.stateDir);
+    if (pid) {
+      say(`zipkin: stopped (pid ${pid})`);
+      stopped.push('zipkin');
+    }
+  }
   if (only.includes('redis')) {
     const pid = await stopPrivateRedis(config.stateDir);
     if (pid) {
@@ -127,9 +154,9 @@ export async function infraDown(
     stopped.push('postgres');
   }
   if (only.includes('kafka')) {
-    const pid = await stopBroker(config.stateDir);
-    if (pid) {
-      say(`kafka: stopped broker (pid ${pid})`);
+    const pids = await stopBroker(config.stateDir);
+    if (pids.length > 0) {
+      say(`kafka: stopped ${pids.length === 1 ? 'broker' : 'brokers'} (pid ${pids.join(', ')})`);
       stopped.push('kafka');
     }
   }
@@ -151,17 +178,19 @@ export interface ComponentStatus {
 
 /** What is up, where, who started it, and whether topics and shard databases are in place. */
 export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
-  const owner = (up: boolean, pid: number | undefined) =>
+  const owner = (up: boolean, pid: number | string | undefined) =>
     !up ? '' : pid ? `started by orderstream (pid ${pid})` : 'external';
   const answers = (ping: Promise<void>) =>
     ping.then(
       () => true,
       () => false,
     );
-  const [kafkaUp, postgresUp, redisUp] = await Promise.all([
+  const zipkin = zipkinAddress(config);
+  const [kafkaUp, postgresUp, redisUp, zipkinUp] = await Promise.all([
     answers(pingKafka(config, 2000)),
     answers(pingPostgres(config.postgres.adminUrl, 2000)),
     answers(pingRedis(config.redis.url, 2000)),
+    zipkinAnswers(zipkin.origin),
   ]);
   const topics = kafkaUp ? await countTopics(config) : undefined;
   const mismatched = topics?.mismatched ?? [];
@@ -176,9 +205,9 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       component: 'kafka',
       up: kafkaUp,
       where: config.kafka.brokers.join(','),
-      owner: owner(kafkaUp, runningBrokerPid(config.stateDir)),
+      owner: owner(kafkaUp, runningBrokerPids(config.stateDir).join(', ') || undefined),
       detail: topics
-        ? `topics ${topics.present}/${topics.wanted} (prefix ${config.topics.prefix})${
+        ? `${topics.brokers} ${topics.brokers === 1 ? 'broker' : 'brokers'} · topics ${topics.present}/${topics.wanted} (prefix ${config.topics.prefix})${
             mismatched.length > 0
               ? `; ${mismatched.length} with other partition counts than configured: ${mismatched
                   .map((t) => `${t.name} has ${t.partitions}, wants ${t.wanted}`)
@@ -213,5 +242,18 @@ export async function infraStatus(config: Config): Promise<ComponentStatus[]> {
       detail: '',
       ok: redisUp,
     },
+    // Only when up: tracing is optional (`infra up --with tracing`).
+    ...(zipkinUp
+      ? [
+          {
+            component: 'zipkin' as const,
+            up: true,
+            where: `${zipkin.origin}/zipkin/`,
+            owner: owner(true, runningZipkinPid(config.stateDir)),
+            detail: 'trace viewer',
+            ok: true,
+          },
+        ]
+      : []),
   ];
 }

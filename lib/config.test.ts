@@ -1,4 +1,4 @@
-import { CONFIG_VARIABLES, ConfigError, loadConfig } from './config';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, shardUrlsFor } from './config';
 
 describe('loadConfig', () => {
   it('has defaults that point at a local broker, Postgres and Redis', () => {
@@ -91,5 +91,26 @@ describe('loadConfig', () => {
   it('exposes the list of variables it reads', () => {
     expect(CONFIG_VARIABLES).toContain('KAFKA_BROKERS');
     expect(CONFIG_VARIABLES).toContain('REDIS_KEY_PREFIX');
+  });
+});
+
+describe('shardUrlsFor', () => {
+  it('gives the first shards, and derives the databases of a grown ring past POSTGRES_SHARDS', () => {
+    const { postgres } = loadConfig({ POSTGRES_SHARDS: '2', POSTGRES_DATABASE_PREFIX: 'shop' });
+    expect(shardUrlsFor(postgres, 1)).toEqual(['postgres://postgres@127.0.0.1:5432/shop_shard_0']);
+    expect(shardUrlsFor(postgres, 3)).toEqual([
+      'postgres://postgres@127.0.0.1:5432/shop_shard_0',
+      'postgres://postgres@127.0.0.1:5432/shop_shard_1',
+      'postgres://postgres@127.0.0.1:5432/shop_shard_2',
+    ]);
+  });
+
+  it('refuses more shards than POSTGRES_SHARD_URLS lists: they cannot be guessed', () => {
+    const { postgres } = loadConfig({ POSTGRES_SHARD_URLS: 'postgres://a/x,postgres://b/y' });
+    expect(shardUrlsFor(postgres, 2)).toEqual(['postgres://a/x', 'postgres://b/y']);
+    expect(() => shardUrlsFor(postgres, 3)).toThrow(ConfigError);
+    expect(() => shardUrlsFor(postgres, 3)).toThrow(
+      /uses 3 shards but POSTGRES_SHARD_URLS lists 2/,
+    );
   });
 });

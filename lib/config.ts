@@ -90,12 +90,18 @@ const envSchema = z.object({
   CONSISTENCY_WAIT_MS: int(0, 60_000).default(5000),
   FOLLOWER_MAX_LAG: int(0, Number.MAX_SAFE_INTEGER).default(1000),
   PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
-  PROJECTIONS: commaList(z.enum(['read-model', 'read-model-follower', 'views'])).optional(),
+  PROJECTIONS: commaList(
+    z.enum(['read-model', 'read-model-follower', 'views', 'analytics']),
+  ).optional(),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
   REDIS_KEY_PREFIX: z.string().min(1).default('orderstream:'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   COMMAND_API_PORT: int(0, 65535).default(3001),
   QUERY_API_PORT: int(0, 65535).default(3002),
+  PROJECTORS_PORT: int(0, 65535).default(3004),
+  SAGAS_PORT: int(0, 65535).default(3005),
+  QUERY_API_WORKERS: int(1, 64).default(1),
+  QUERY_API_PG_POOL_SIZE: int(1, 100).default(8),
   HTTP_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'expected a size such as 100kb')
@@ -104,7 +110,9 @@ const envSchema = z.object({
   COMMAND_SESSION_TIMEOUT_MS: int(6000, 300_000).default(10_000),
   COMMAND_BATCH_SIZE: int(1, 10_000).default(200),
   COMMAND_MAX_IN_FLIGHT: int(1, 1_000_000).default(2000),
+  COMMAND_QUEUE_BUDGET_MS: int(1, 600_000).default(400),
   IDEMPOTENCY_WINDOW: int(1, 10_000_000).default(100_000),
+  SNAPSHOT_EVERY_EVENTS: int(0, 100_000_000).default(20_000),
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').default(DEV_JWT_SECRET),
   JWT_ISSUER: z.string().min(1).default('orderstream'),
   JWT_AUDIENCE: z.string().min(1).default('orderstream'),
@@ -121,6 +129,24 @@ const envSchema = z.object({
   RATE_LIMIT_PER_IP: int(0, Number.MAX_SAFE_INTEGER).default(60_000),
   HEALTH_TIMEOUT_MS: int(50, 60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // OpenTelemetry's own names (the SDK's exporters read the OTLP ones themselves).
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'zipkin', 'console', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_ZIPKIN_ENDPOINT: url(['http:', 'https:']).default(
+    'http://127.0.0.1:9411/api/v2/spans',
+  ),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .optional(),
+  OTEL_TRACES_SAMPLER_ARG: rate.optional(),
   INFRA_START_LOCAL: z.enum(['true', 'false']).default('true'),
   ORDERSTREAM_STATE_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.orderstream')),
   SAGA_DEADLINE_MS: int(100, 7 * 24 * 3600 * 1000).default(15 * 60 * 1000),
@@ -165,8 +191,16 @@ export interface Config {
     shardUrls: string[];
     /** The variable the shard URLs come from, for messages. */
     shardUrlsFrom: 'POSTGRES_URL' | 'POSTGRES_SHARD_URLS';
+    /** POSTGRES_DATABASE_PREFIX: derived shard databases are `<prefix>_shard_<i>`. */
+    databasePrefix: string;
     /** Read replicas built by replay: one per shard, same order; empty when none. */
     followerShardUrls: string[];
+  };
+  queryApi: {
+    /** Processes serving the query API's port (node:cluster); 1 = the process itself. */
+    workers: number;
+    /** Connections per leader shard in each query-api process. */
+    pgPoolSize: number;
   };
   readSide: {
     /** Longest a read with a consistency token waits for the projection to pass it. */
@@ -176,10 +210,18 @@ export interface Config {
     /** Most events a projection applies in one step. */
     projectionBatchSize: number;
     /** Projections this projectors process runs; undefined = all configured. */
-    projections?: ('read-model' | 'read-model-follower' | 'views')[];
+    projections?: ('read-model' | 'read-model-follower' | 'views' | 'analytics')[];
   };
   redis: { url: string; keyPrefix: string };
-  http: { host: string; commandApiPort: number; queryApiPort: number; bodyLimit: string };
+  http: {
+    host: string;
+    commandApiPort: number;
+    queryApiPort: number;
+    /** Health and metrics of the projectors and sagas processes (they serve no API). */
+    projectorsPort: number;
+    sagasPort: number;
+    bodyLimit: string;
+  };
   commands: {
     /** How long the command API waits for an outcome before answering 202. */
     timeoutMs: number;
@@ -187,8 +229,12 @@ export interface Config {
     maxPerTransaction: number;
     /** Commands a command-api process takes at once; past it, 503 with Retry-After. */
     maxInFlight: number;
+    /** How long a command may wait for its owner's next transaction before it is refused (503). */
+    queueBudgetMs: number;
     /** Command outcomes each partition owner remembers for idempotency. */
     idempotencyWindow: number;
+    /** Events a partition owner appends between snapshots of its state (0: none). */
+    snapshotEveryEvents: number;
   };
   jwt: {
     /** HS256 key of local tokens (`orderstream token`); unused when jwksUrl is set. */
@@ -208,6 +254,13 @@ export interface Config {
   rateLimit: { windowSeconds: number; perPrincipal: number; perIp: number };
   healthTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Where traces go: off (`none`) unless an exporter or an OTLP endpoint is given. */
+  tracing: {
+    exporter: 'otlp' | 'zipkin' | 'console' | 'none';
+    zipkinEndpoint: string;
+    /** Overrides the service name each process gives itself. */
+    serviceName?: string;
+  };
   /** May `infra up` start a local broker or private Postgres/Redis when none answers? */
   startLocalInfra: boolean;
   stateDir: string;
@@ -242,6 +295,26 @@ export interface Config {
 
 export function shardDatabaseName(prefix: string, index: number): string {
   return `${prefix}_shard_${index}`;
+}
+
+/**
+ * The URLs of the first `count` read-model shards. A generation records the shards its ring
+ * uses (read-models/postgres/generations.ts), which may be more than this process was started
+ * with after `orderstream shards add`: derived URLs (POSTGRES_SHARDS) name any shard, so
+ * running processes follow a grow; a POSTGRES_SHARD_URLS list must name every one.
+ */
+export function shardUrlsFor(postgres: Config['postgres'], count: number): string[] {
+  if (count <= postgres.shardUrls.length) return postgres.shardUrls.slice(0, count);
+  if (postgres.shardUrlsFrom === 'POSTGRES_SHARD_URLS') {
+    throw new ConfigError(
+      `the read model uses ${count} shards but POSTGRES_SHARD_URLS lists ${postgres.shardUrls.length}: list every shard's database`,
+    );
+  }
+  return Array.from({ length: count }, (_, i) =>
+    i < postgres.shardUrls.length
+      ? (postgres.shardUrls[i] as string)
+      : withDatabase(postgres.adminUrl, shardDatabaseName(postgres.databasePrefix, i)),
+  );
 }
 
 function withDatabase(serverUrl: string, database: string): string {
@@ -308,8 +381,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       adminUrl: e.POSTGRES_URL,
       shardUrls,
       shardUrlsFrom: e.POSTGRES_SHARD_URLS ? 'POSTGRES_SHARD_URLS' : 'POSTGRES_URL',
+      databasePrefix: e.POSTGRES_DATABASE_PREFIX,
       followerShardUrls: e.POSTGRES_FOLLOWER_SHARD_URLS ?? [],
     },
+    queryApi: { workers: e.QUERY_API_WORKERS, pgPoolSize: e.QUERY_API_PG_POOL_SIZE },
     readSide: {
       consistencyWaitMs: e.CONSISTENCY_WAIT_MS,
       followerMaxLag: e.FOLLOWER_MAX_LAG,
@@ -321,6 +396,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.HTTP_HOST,
       commandApiPort: e.COMMAND_API_PORT,
       queryApiPort: e.QUERY_API_PORT,
+      projectorsPort: e.PROJECTORS_PORT,
+      sagasPort: e.SAGAS_PORT,
       bodyLimit: e.HTTP_BODY_LIMIT,
     },
     commands: {
@@ -328,7 +405,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionTimeoutMs: e.COMMAND_SESSION_TIMEOUT_MS,
       maxPerTransaction: e.COMMAND_BATCH_SIZE,
       maxInFlight: e.COMMAND_MAX_IN_FLIGHT,
+      queueBudgetMs: e.COMMAND_QUEUE_BUDGET_MS,
       idempotencyWindow: e.IDEMPOTENCY_WINDOW,
+      snapshotEveryEvents: e.SNAPSHOT_EVERY_EVENTS,
     },
     jwt: {
       secret: e.JWT_SECRET,
@@ -351,6 +430,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    tracing: {
+      exporter: e.OTEL_TRACES_EXPORTER ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'none'),
+      zipkinEndpoint: e.OTEL_EXPORTER_ZIPKIN_ENDPOINT,
+      ...(e.OTEL_SERVICE_NAME && { serviceName: e.OTEL_SERVICE_NAME }),
+    },
     startLocalInfra: e.INFRA_START_LOCAL === 'true',
     stateDir: path.resolve(e.ORDERSTREAM_STATE_DIR),
     saga: {

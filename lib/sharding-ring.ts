@@ -74,3 +74,18 @@ export class ShardingRing {
     return this.owners[lo === points.length ? 0 : lo] as number;
   }
 }
+
+const rings = new Map<number, ShardingRing>();
+
+/**
+ * The ring of `shards` shards named by place (`shard-0` …), built once per size (it hashes 512
+ * points a shard). Readers switching generations move between rings of different sizes.
+ */
+export function ringOf(shards: number): ShardingRing {
+  let ring = rings.get(shards);
+  if (!ring) {
+    ring = new ShardingRing(shards);
+    rings.set(shards, ring);
+  }
+  return ring;
+}

@@ -21,6 +21,8 @@ export interface TopicNames {
   /** Events a projection could never apply, set aside with the error and their position. */
   projectorDeadLetter: string;
   schemas: string;
+  /** Each commands partition's latest snapshot of its owner's state (compacted). */
+  snapshots: string;
 }
 
 export function formatDelay(ms: number): string {
@@ -43,6 +45,7 @@ export function topicNames(topics: Config['topics']): TopicNames {
     sagaDeadLetter: `${p}.saga.dlq`,
     projectorDeadLetter: `${p}.projector.dlq`,
     schemas: `${p}.schemas`,
+    snapshots: `${p}.snapshots`,
   };
 }
 
@@ -68,5 +71,18 @@ export function topicCatalogue(topics: Config['topics']): TopicSpec[] {
     byAggregate(names.sagaDeadLetter, forever),
     byAggregate(names.projectorDeadLetter, forever),
     { name: names.schemas, partitions: 1, config: { 'cleanup.policy': 'compact' } },
+    // Co-partitioned with the commands: partition p holds the snapshots of partition p's owners.
+    byAggregate(names.snapshots, { 'cleanup.policy': 'compact' }),
   ];
+}
+
+/** The consumer groups that commit their offsets to Kafka (projections keep theirs in the stores). */
+export function consumerGroupNames(topics: Config['topics']) {
+  const saga = `${topics.prefix}.saga`;
+  return {
+    commandProcessor: `${topics.prefix}.command-processor`,
+    sagaFulfilment: `${saga}.fulfilment`,
+    sagaReservations: `${saga}.reservations`,
+    sagaRetries: `${saga}.retries`,
+  };
 }

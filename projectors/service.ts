@@ -1,77 +1,30 @@
 import type { Config } from '../lib/config';
-import { createKafkaClient, type KafkaClient } from '../lib/kafka';
+import type { DependencyCheck } from '../lib/http/health';
+import { createKafkaClient } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
+import { reportLag } from '../lib/metrics/consumer-lag';
+import { reportDeadLetters } from '../lib/metrics/gauges';
 import { createRedis } from '../lib/redis';
 import { topicNames } from '../lib/topics';
-import { openShard0, type ProjectionSpec, projectionSpecs } from './projections';
-import type { ProjectionTarget } from './runtime/projection';
-import { ProjectionRunner } from './runtime/projection-runner';
-
-/** How often a running projection looks for a blue-green switch of its generation. */
-const GENERATION_POLL_MS = 1000;
-
-/** Runs one projection on its current generation, moving to a new one when it is switched. */
-class ProjectionSupervisor {
-  private generation = 0;
-  private runner: ProjectionRunner | undefined;
-  private target: ProjectionTarget | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private switching: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly spec: ProjectionSpec,
-    private readonly kafka: KafkaClient,
-    private readonly config: Config,
-    private readonly logger: Logger,
-  ) {}
-
-  async start(): Promise<void> {
-    await this.follow(await this.spec.currentGeneration());
-    this.timer = setInterval(() => {
-      this.switching = this.switching
-        .then(async () => this.follow(await this.spec.currentGeneration()))
-        .catch((err: unknown) =>
-          this.logger.warn({ err, projection: this.spec.name }, 'generation check failed'),
-        );
-    }, GENERATION_POLL_MS);
-  }
-
-  private async follow(generation: number): Promise<void> {
-    if (generation === this.generation) return;
-    const [previousRunner, previousTarget] = [this.runner, this.target];
-    this.runner = undefined;
-    this.target = undefined;
-    await previousRunner?.stop();
-    await previousTarget?.close();
-    const names = topicNames(this.config.topics);
-    await this.spec.prepare(generation);
-    const target = this.spec.openTarget(generation);
-    const runner = new ProjectionRunner({
-      kafka: this.kafka,
-      logger: this.logger,
-      groupId: this.spec.groupId(generation),
-      topics: [names.productEvents, names.orderEvents],
-      target,
-      batchSize: this.config.readSide.projectionBatchSize,
-      deadLetterTopic: names.projectorDeadLetter,
-    });
-    await runner.start();
-    this.runner = runner;
-    this.target = target;
-    this.generation = generation;
-    this.logger.info({ projection: this.spec.name, generation }, 'projection running');
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.switching;
-    await this.runner?.stop();
-    await this.target?.close();
-  }
-}
+import { openShard0, projectionSpecs } from './projections';
+import { projectionLagSource } from './runtime/projection-lag';
+import { ProjectionSupervisor } from './runtime/projection-supervisor';
 
 export interface Projectors {
+  /** Readiness: each projection's consumer runs (not crashed, waiting for its restart). */
+  checks: DependencyCheck[];
   stop: () => Promise<void>;
+}
+
+/** Readiness of each projection: its consumer runs (not crashed and waiting for its restart). */
+export function consumerChecks(supervisors: ProjectionSupervisor[]): DependencyCheck[] {
+  return supervisors.map((s) => ({
+    name: `projection ${s.spec.name} consumer`,
+    check: async () => {
+      const crash = s.crashed;
+      if (crash) throw new Error(`crashed, restarting: ${crash.message}`);
+    },
+  }));
 }
 
 /** The projectors process: every projection of this deployment, each on its current generation. */
@@ -86,10 +39,38 @@ export async function startProjectors(config: Config, logger: Logger): Promise<P
     .map((spec) => new ProjectionSupervisor(spec, kafka, config, logger));
   await Promise.all(supervisors.map((s) => s.start()));
   return {
+    checks: consumerChecks(supervisors),
     stop: async () => {
       await Promise.allSettled(supervisors.map((s) => s.stop()));
       redis.disconnect();
       await shard0.end();
     },
+  };
+}
+
+/**
+ * Reports at `/metrics` the lag of every projection this process is configured for and the
+ * projector dead-letter depth, read from the stores' checkpoints apart from the consumers (so
+ * a stopped or crashed projection's lag shows, and grows). Returns how to stop reporting.
+ */
+export function reportProjectorMetrics(config: Config, logger: Logger): () => Promise<void> {
+  const kafka = createKafkaClient(config, logger);
+  const shard0 = openShard0(config);
+  const redis = createRedis(config.redis.url);
+  redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
+  const names = topicNames(config.topics);
+  const wanted = config.readSide.projections;
+  const stopReporting = [
+    ...projectionSpecs({ config, logger, shard0, redis })
+      .filter((spec) => !wanted || wanted.includes(spec.name))
+      .map((spec) =>
+        reportLag(kafka, projectionLagSource(spec, [names.productEvents, names.orderEvents])),
+      ),
+    reportDeadLetters(kafka, names.projectorDeadLetter),
+  ];
+  return async () => {
+    for (const stop of stopReporting) stop();
+    redis.disconnect();
+    await shard0.end();
   };
 }

@@ -3,15 +3,23 @@ import { Pool } from 'pg';
 import type { Config } from '../lib/config';
 import type { DependencyCheck } from '../lib/http/health';
 import { refuseControlCharacters } from '../lib/http/input-guard';
+import { metricsRouter } from '../lib/http/metrics-route';
 import { notFound, problemErrorHandler } from '../lib/http/problem';
 import { createRateLimits } from '../lib/http/rate-limit';
+import { requestLog } from '../lib/http/request-log';
 import type { Logger } from '../lib/logger';
-import { createShardPools, databaseOf } from '../lib/postgres';
+import { databaseOf } from '../lib/postgres';
 import { createRedis } from '../lib/redis';
-import { ShardingRing } from '../lib/sharding-ring';
+import { ringOf } from '../lib/sharding-ring';
 import { topicNames } from '../lib/topics';
-import { READ_MODEL_PROJECTION, readGeneration } from '../projectors/read-model/generations';
-import { currentViewsGeneration } from '../projectors/views/keys';
+import { ANALYTICS_PROJECTION } from '../read-models/analytics/tables';
+import {
+  READ_MODEL_PROJECTION,
+  readGeneration,
+  readGenerationRing,
+} from '../read-models/postgres/generations';
+import { currentViewsGeneration } from '../read-models/views/keys';
+import { analyticsRoutes } from './http/analytics-routes';
 import { catalogueRoutes } from './http/catalogue-routes';
 import type { QueryContext } from './http/context';
 import { queryHealthRouter } from './http/health';
@@ -20,6 +28,7 @@ import { orderRoutes } from './http/order-routes';
 import { OrderStreams, orderStreamRoutes } from './http/order-stream';
 import { readErrorHandler } from './http/read-request';
 import { CachedValue } from './read-side/cached-value';
+import { ShardPools } from './read-side/shard-pools';
 import { ShardReader } from './read-side/shard-reader';
 import { ViewsReader } from './read-side/views-reader';
 
@@ -71,9 +80,8 @@ export function createQueryApi(
   const keyPrefix = options.viewsKeyPrefix ?? config.redis.keyPrefix;
   const projection = options.readModelProjection ?? READ_MODEL_PROJECTION;
 
-  const leaders = createShardPools(config.postgres.shardUrls);
-  for (const pool of leaders)
-    pool.on('error', (err) => logger.warn({ err }, 'postgres shard error'));
+  const shardPools = new ShardPools(config.postgres, config.queryApi.pgPoolSize, logger);
+  const leaders = shardPools.configured;
   // Followers are optional: fail fast, so a dead one costs a request little before the leader answers.
   const followers = config.postgres.followerShardUrls.map(
     (connectionString) =>
@@ -96,12 +104,15 @@ export function createQueryApi(
 
   const ctx: QueryContext = {
     config,
-    ring: new ShardingRing(leaders.length),
     topics: consumed,
     shards: new ShardReader({
-      leaders,
+      leader: (shard) => shardPools.get(shard),
       followers,
-      generation: new CachedValue(() => readGeneration(shard0, projection), generationCacheMs),
+      // Each generation is routed by its own ring (recorded with it; else the configured shards).
+      layout: new CachedValue(async () => {
+        const { generation, shards } = await readGenerationRing(shard0, projection);
+        return { generation, ring: ringOf(shards ?? leaders.length) };
+      }, generationCacheMs),
       topics: consumed,
       consistencyWaitMs: config.readSide.consistencyWaitMs,
       followerMaxLag: config.readSide.followerMaxLag,
@@ -147,13 +158,26 @@ export function createQueryApi(
   routes.use(catalogueRoutes(ctx));
   routes.use(orderRoutes(ctx));
   routes.use(orderStreamRoutes(ctx, orderStreams));
+  routes.use(
+    analyticsRoutes(ctx, {
+      db: shard0,
+      generation: new CachedValue(
+        () => readGeneration(shard0, ANALYTICS_PROJECTION),
+        generationCacheMs,
+      ),
+    }),
+  );
 
   // As lib/http/app.ts, with a health check that tells required from optional dependencies.
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: it hashed every answer (sha1 of the body) for conditional GETs no client makes.
+  app.set('etag', false);
+  app.use(requestLog(logger));
   // Reads take no body; their headers and query strings pass the shared gate.
   app.use(refuseControlCharacters);
   app.use(queryHealthRouter(required, optional, config.healthTimeoutMs));
+  app.use(metricsRouter());
   if (rateLimits) app.use(rateLimits.handler);
   app.use(routes);
   app.use(notFound);
@@ -168,7 +192,7 @@ export function createQueryApi(
       await Promise.all([
         redis.quit().catch(() => redis.disconnect()),
         rateLimits?.close(),
-        ...leaders.map((pool) => pool.end()),
+        shardPools.end(),
         ...followers.map((pool) => pool.end()),
       ]);
     },

@@ -1,8 +1,12 @@
+import { context, type Span } from '@opentelemetry/api';
 import { deadlineCommandId } from '../domain/fulfilment/actions';
-import { overdueOrders, reactToOrderEvent, type TrackedOrder } from '../domain/fulfilment/saga';
+import { isSettled, overdueOrders, type TrackedOrder } from '../domain/fulfilment/saga';
+import { fulfilmentWorkflow } from '../domain/fulfilment/workflow';
 import { type ConsumedRecord, type KafkaClient, partitionKey, readToEnd } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
+import { sagaOutcomes } from '../lib/metrics/registry';
 import type { Decided, Entry, PartitionWork } from '../lib/owned-partitions/partition-work';
+import { contextWith, endSpan, startConsumerSpan, TRACERS } from '../lib/telemetry/trace-context';
 import { type FoldedEvent, OrderBook } from './order-book';
 import { Outbox, type RetryPolicy } from './outbox';
 import { firstAttempt, type OwedPayment, type PaymentDeps, settleAll } from './payment-step';
@@ -98,6 +102,10 @@ export class FulfilmentOwner implements PartitionWork<DeadlineSweep> {
     const deadlineCancels = new Set<string>();
     let next = this.next;
     let sweep = false;
+    /** Orders this batch saw end (confirmed, cancelled, …), for the saga outcome counter. */
+    const settled: string[] = [];
+    /** One span per event reacted to, continuing the trace of the command that wrote it. */
+    const spans: Span[] = [];
     for (const entry of entries) {
       if ('local' in entry) {
         sweep = true;
@@ -108,22 +116,31 @@ export class FulfilmentOwner implements PartitionWork<DeadlineSweep> {
       next = record.offset + 1n;
       const folded = this.foldQuietly(this.book, record, changes);
       if (!folded) continue;
-      const actions = reactToOrderEvent({
-        before: folded.before.state,
-        after: folded.after.state,
-        event: folded.event,
-        occurredAt: folded.occurredAt,
+      const [before, after] = [folded.before.state, folded.after.state];
+      if (after.exists && isSettled(after) && !(before.exists && before.status === after.status))
+        settled.push(after.status);
+      const actions = fulfilmentWorkflow.react(folded.before, folded.recorded, {
         now: Date.now(),
         deadlineMs,
       });
+      const { orderId } = folded.recorded.event;
+      const span = startConsumerSpan(
+        TRACERS.sagas,
+        `react ${folded.recorded.event.type}`,
+        folded.trace,
+        {
+          'orderstream.order_id': orderId,
+        },
+      );
+      spans.push(span);
+      const trace = contextWith(span);
       for (const action of actions) {
         if (action.kind !== 'command') {
-          owed.push({ request: firstAttempt(action), correlationId: folded.correlationId });
+          owed.push({ request: firstAttempt(action), correlationId: folded.correlationId, trace });
           continue;
         }
-        outbox.action(action, folded.correlationId);
-        if (action.commandId === deadlineCommandId(folded.event.orderId))
-          deadlineCancels.add(folded.event.orderId);
+        context.with(trace, () => outbox.action(action, folded.correlationId));
+        if (action.commandId === deadlineCommandId(orderId)) deadlineCancels.add(orderId);
       }
     }
     const overdue = sweep
@@ -136,7 +153,11 @@ export class FulfilmentOwner implements PartitionWork<DeadlineSweep> {
       outbox.action(action, action.commandId);
       deadlineCancels.add(action.command.orderId);
     }
-    await settleAll(owed, payments, outbox);
+    try {
+      await settleAll(owed, payments, outbox);
+    } finally {
+      for (const span of spans) endSpan(span);
+    }
     return {
       records: outbox.records,
       committed: () => {
@@ -146,6 +167,7 @@ export class FulfilmentOwner implements PartitionWork<DeadlineSweep> {
           if (order.state.exists && order.state.status !== 'pending')
             this.deadlineSent.delete(orderId);
         for (const orderId of deadlineCancels) this.deadlineSent.add(orderId);
+        for (const outcome of settled) sagaOutcomes.inc({ outcome });
         if (overdue.length > 0)
           this.options.logger.info(
             { partition: this.options.partition, cancelled: overdue.length },

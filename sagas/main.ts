@@ -1,5 +1,7 @@
+import '../lib/telemetry/register';
 import { loadConfig } from '../lib/config';
 import { runEntrypoint } from '../lib/entrypoint';
+import { serveOps } from '../lib/http/ops-server';
 import { stopOnSignals } from '../lib/http/serve';
 import { createLogger } from '../lib/logger';
 import { requireReachable, requireTopics } from '../lib/preflight';
@@ -30,6 +32,10 @@ runEntrypoint(async () => {
     logger.fatal({ err }, 'a saga consumer stopped; exiting');
     void sagas.stop().finally(() => process.exit(1));
   });
-  logger.info('sagas running');
-  stopOnSignals(logger, sagas.stop);
+  const http = await serveOps(config, logger, config.http.sagasPort, 'SAGAS_PORT', sagas.checks);
+  logger.info({ url: http.url }, 'sagas running');
+  stopOnSignals(logger, async () => {
+    await http.close();
+    await sagas.stop();
+  });
 });

@@ -1,15 +1,18 @@
-import { evolveOrder, initialOrderState, type OrderEvent } from '../domain';
+import type { OrderEvent } from '../domain';
 import type { TrackedOrder } from '../domain/fulfilment/saga';
+import { fulfilmentWorkflow, type RecordedOrderEvent } from '../domain/fulfilment/workflow';
 import type { ConsumedRecord } from '../lib/kafka';
+import type { TraceHeaders } from '../lib/telemetry/trace-context';
 import { decodeEvent } from '../schemas/codec';
 
 /** One order event folded: the order before and after it, and what the event says of itself. */
 export interface FoldedEvent {
-  event: OrderEvent;
+  recorded: RecordedOrderEvent;
   before: TrackedOrder;
   after: TrackedOrder;
-  occurredAt: number;
   correlationId: string;
+  /** The trace of the command that wrote the event (the saga's reaction continues it). */
+  trace: TraceHeaders;
 }
 
 /**
@@ -29,15 +32,14 @@ export class OrderBook {
   /** Folds an order event into `changes` (over the book); throws on an undecodable record. */
   fold(record: ConsumedRecord, changes: Map<string, TrackedOrder>): FoldedEvent {
     const { event, meta } = decodeEvent<OrderEvent>(record);
-    const occurredAt = Date.parse(meta.occurredAt);
-    const before = changes.get(event.orderId) ??
-      this.orders.get(event.orderId) ?? { state: initialOrderState, placedAt: occurredAt };
-    const after = {
-      state: evolveOrder(before.state, event),
-      placedAt: event.type === 'OrderPlaced' ? occurredAt : before.placedAt,
-    };
+    const recorded: RecordedOrderEvent = { event, occurredAt: Date.parse(meta.occurredAt) };
+    const before =
+      changes.get(event.orderId) ??
+      this.orders.get(event.orderId) ??
+      fulfilmentWorkflow.initialState;
+    const after = fulfilmentWorkflow.evolve(before, recorded);
     changes.set(event.orderId, after);
-    return { event, before, after, occurredAt, correlationId: meta.correlationId };
+    return { recorded, before, after, correlationId: meta.correlationId, trace: meta };
   }
 
   /** Keeps a committed batch's changes. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Message } from '../domain/decider';
 import type { OrderCommandAction, ProductCommandAction } from '../domain/fulfilment/actions';
 import type { OutgoingRecord } from '../lib/kafka';
+import { traceHeadersOf } from '../lib/telemetry/trace-context';
 import type { TopicNames } from '../lib/topics';
 import { encodeCommand } from '../schemas/codec';
 import {
@@ -70,6 +71,8 @@ export class Outbox {
       actor: SAGA_ACTOR,
       issuedAt: new Date().toISOString(),
       requestHash: commandId,
+      // The reaction's span (see fulfilment-owner), so the command's owner continues its trace.
+      ...traceHeadersOf(),
     });
     const { productCommands, orderCommands } = this.policy.topics;
     this.records.push({
@@ -143,6 +146,8 @@ export class Outbox {
       headers: {
         [RETRY_HEADERS.notBefore]: String(notBefore),
         [RETRY_HEADERS.lastError]: error.slice(0, 1000),
+        // The failed call's trace: its retry continues it.
+        ...traceHeadersOf(),
       },
     });
   }

@@ -1,7 +1,9 @@
+import { type Context, context, SpanKind } from '@opentelemetry/api';
 import type { OrderCommand } from '../domain';
 import { type FulfilmentAction, paymentOutcomeCommandId } from '../domain/fulfilment/actions';
 import type { PaymentGatewayClient } from '../infra/payment-gateway/client';
 import type { Logger } from '../lib/logger';
+import { inSpan, TRACERS } from '../lib/telemetry/trace-context';
 import type { CircuitBreaker } from './circuit-breaker';
 import type { Outbox } from './outbox';
 import type { PaymentRequest } from './payment-request';
@@ -121,6 +123,8 @@ export interface PaymentDeps {
 export interface OwedPayment {
   request: PaymentRequest;
   correlationId: string;
+  /** The trace context of the reaction that owes it (the gateway call continues it). */
+  trace?: Context;
 }
 
 /** A gateway call the workflow asks for, as its first attempt. */
@@ -155,6 +159,19 @@ export async function settlePayment(
   outbox: Outbox,
 ): Promise<void> {
   const { request, correlationId } = owed;
+  await context.with(owed.trace ?? context.active(), () =>
+    inSpan(TRACERS.sagas, `payment ${request.kind}`, SpanKind.CLIENT, () =>
+      settleInContext(request, correlationId, deps, outbox),
+    ),
+  );
+}
+
+async function settleInContext(
+  request: PaymentRequest,
+  correlationId: string,
+  deps: PaymentDeps,
+  outbox: Outbox,
+): Promise<void> {
   const result = await runPaymentStep(request, deps.gateway, deps.breaker);
   if (result.kind === 'settled') {
     for (const c of result.commands)

@@ -1,6 +1,6 @@
 import { type CommandReply, encodeReply } from '../command-api/processor/reply';
 import { reserveCommandId } from '../domain/fulfilment/actions';
-import type { ProductEvent } from '../domain/product/events';
+import type { ProductEvent } from '../domain/product/messages';
 import { loadConfig } from '../lib/config';
 import { createLogger } from '../lib/logger';
 import type { Entry } from '../lib/owned-partitions/partition-work';

@@ -1,3 +1,4 @@
+import { context } from '@opentelemetry/api';
 import { z } from 'zod';
 import type { OrderCommandAction } from '../domain/fulfilment/actions';
 import {
@@ -5,10 +6,17 @@ import {
   recordStockRejected,
   recordStockReserved,
 } from '../domain/fulfilment/reservations';
-import type { StockReserved } from '../domain/product/events';
+import type { StockReserved } from '../domain/product/messages';
 import type { ConsumedRecord } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../lib/owned-partitions/partition-work';
+import {
+  contextWith,
+  endSpan,
+  startConsumerSpan,
+  TRACERS,
+  type TraceHeaders,
+} from '../lib/telemetry/trace-context';
 import { decodeEvent } from '../schemas/codec';
 import { Outbox, type RetryPolicy } from './outbox';
 
@@ -59,7 +67,15 @@ export class ReservationTranslator implements PartitionWork<never> {
     for (const entry of entries) {
       if (!('record' in entry)) continue;
       const found = this.translate(entry.record);
-      if (found) outbox.action(found.action, found.correlationId);
+      if (!found) continue;
+      // The order command continues the trace of the reservation (refusals carry none).
+      const span = startConsumerSpan(
+        TRACERS.sagas,
+        `translate ${found.action.command.type}`,
+        found.trace,
+      );
+      context.with(contextWith(span), () => outbox.action(found.action, found.correlationId));
+      endSpan(span);
     }
     return { records: outbox.records, committed: () => undefined, failed: () => undefined };
   }
@@ -67,18 +83,18 @@ export class ReservationTranslator implements PartitionWork<never> {
   /** The order command a record calls for; null when none (or when it cannot be read: logged). */
   private translate(
     record: ConsumedRecord,
-  ): { action: OrderCommandAction; correlationId: string } | null {
+  ): { action: OrderCommandAction; correlationId: string; trace: TraceHeaders } | null {
     try {
       if (record.topic === this.options.productEventsTopic) {
         // Only reservations matter: the others are not even decoded.
         if (record.headers['event-type']?.toString() !== 'StockReserved') return null;
         const { event, meta } = decodeEvent<StockReserved>(record);
         const action = recordStockReserved(event, meta.commandId);
-        return action && { action, correlationId: meta.correlationId };
+        return action && { action, correlationId: meta.correlationId, trace: meta };
       }
       const refusal = refusalOf(record.value);
       const action = refusal && recordStockRejected(refusal);
-      return refusal && action && { action, correlationId: refusal.commandId };
+      return refusal && action && { action, correlationId: refusal.commandId, trace: {} };
     } catch (err) {
       // Unreadable: retrying cannot help, and the order's deadline still holds.
       this.options.logger.error(

@@ -1,6 +1,7 @@
 import type { ConsumedRecord } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
 import type { Decided, Entry, PartitionWork } from '../lib/owned-partitions/partition-work';
+import { contextOf } from '../lib/telemetry/trace-context';
 import { Outbox, type RetryPolicy } from './outbox';
 import {
   decodePaymentRequest,
@@ -62,7 +63,12 @@ export class RetryOwner implements PartitionWork<never> {
         { orderId: request.orderId, attempt: request.attempt, topic: record.topic },
         'retrying payment call',
       );
-      owed.push({ request, correlationId: request.orderId });
+      // The failed call's trace (in the retry record's headers) goes on with this attempt.
+      const trace = contextOf({
+        traceparent: headerString(record.headers, 'traceparent'),
+        tracestate: headerString(record.headers, 'tracestate'),
+      });
+      owed.push({ request, correlationId: request.orderId, trace });
     }
     await settleAll(owed, this.options.payments, outbox);
     const [next] = later;

@@ -1,15 +1,20 @@
 import { PaymentGatewayClient } from '../infra/payment-gateway/client';
 import type { Config } from '../lib/config';
+import type { DependencyCheck } from '../lib/http/health';
 import { createKafkaClient, type TopicPartition } from '../lib/kafka';
 import type { Logger } from '../lib/logger';
+import { kafkaGroupLag, reportLag } from '../lib/metrics/consumer-lag';
+import { reportBreaker, reportDeadLetters } from '../lib/metrics/gauges';
 import { OwnedPartitions } from '../lib/owned-partitions/owned-partitions';
-import { topicNames } from '../lib/topics';
+import { consumerGroupNames, topicNames } from '../lib/topics';
 import { CircuitBreaker } from './circuit-breaker';
 import { type DeadlineSweep, FulfilmentOwner } from './fulfilment-owner';
 import { ReservationTranslator } from './reservation-translator';
 import { RetryOwner } from './retry-owner';
 
 export interface Sagas {
+  /** Readiness: every consumer runs (none stopped for good). */
+  checks: DependencyCheck[];
   stop: () => Promise<void>;
 }
 
@@ -34,6 +39,7 @@ export async function startSagas(
   const breaker = new CircuitBreaker(config.saga.breakerThreshold, config.saga.breakerCooldownMs);
   const payments = { gateway, breaker, logger };
   const prefix = `${config.topics.prefix}.saga`;
+  const groups = consumerGroupNames(config.topics);
   const runtime = {
     kafka,
     logger,
@@ -44,14 +50,14 @@ export async function startSagas(
   const fulfilment = new OwnedPartitions<DeadlineSweep>({
     ...runtime,
     name: 'saga',
-    groupId: `${prefix}.fulfilment`,
+    groupId: groups.sagaFulfilment,
     topics: [topics.orderEvents],
     transactionalId: (p) => `${prefix}.fulfilment.${p.partition}`,
     work: (p) =>
       new FulfilmentOwner({
         kafka,
         logger,
-        groupId: `${prefix}.fulfilment`,
+        groupId: groups.sagaFulfilment,
         ordersTopic: topics.orderEvents,
         partition: p.partition,
         retry,
@@ -63,7 +69,7 @@ export async function startSagas(
   const reservations = new OwnedPartitions<never>({
     ...runtime,
     name: 'reservation outcome',
-    groupId: `${prefix}.reservations`,
+    groupId: groups.sagaReservations,
     topics: [topics.productEvents, topics.productReplies],
     transactionalId: (p) => `${prefix}.reservations.${sourceOf(p)}.${p.partition}`,
     work: () =>
@@ -72,7 +78,7 @@ export async function startSagas(
   const retries = new OwnedPartitions<never>({
     ...runtime,
     name: 'saga retry',
-    groupId: `${prefix}.retries`,
+    groupId: groups.sagaRetries,
     topics: topics.sagaRetries,
     transactionalId: (p) =>
       `${prefix}.retries.${topics.sagaRetries.indexOf(p.topic)}.${p.partition}`,
@@ -80,6 +86,16 @@ export async function startSagas(
   });
   const all = [fulfilment, reservations, retries];
   await Promise.all(all.map((owned) => owned.start()));
+  const stopReporting = [
+    reportLag(kafka, kafkaGroupLag(groups.sagaFulfilment, [topics.orderEvents])),
+    reportLag(
+      kafka,
+      kafkaGroupLag(groups.sagaReservations, [topics.productEvents, topics.productReplies]),
+    ),
+    reportLag(kafka, kafkaGroupLag(groups.sagaRetries, topics.sagaRetries)),
+    reportDeadLetters(kafka, topics.sagaDeadLetter),
+    reportBreaker('payment-gateway', () => breaker.state),
+  ];
 
   // The deadline sweep: a local request to every fulfilment owner, which runs it between
   // batches (also on the orders a restarted saga has just rebuilt).
@@ -94,8 +110,18 @@ export async function startSagas(
     }
   }, sweepEveryMs);
   return {
+    checks: [
+      {
+        name: 'saga consumers',
+        check: async () => {
+          const error = all.find((owned) => owned.crashed)?.crashed;
+          if (error) throw new Error(`a consumer stopped: ${error.message}`);
+        },
+      },
+    ],
     stop: async () => {
       clearInterval(timer);
+      for (const stop of stopReporting) stop();
       await Promise.allSettled(all.map((owned) => owned.stop()));
     },
   };

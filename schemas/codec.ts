@@ -1,4 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
+import type { DomainEvent } from '../domain/events';
 import type {
   CommandMetadata,
   DecodedMessage,
@@ -34,12 +35,14 @@ export { uuidv7 };
 export const newEventId = (): string => uuidv7();
 
 /**
- * Decoders return `DecodedMessage` unless told the domain type (`decodeEvent<ProductEvent>(m)`):
- * the payload has been checked against the schema of its `type`, not against the TS type.
+ * Events decode as the domain's `DomainEvent` union (`ProductEvent | OrderEvent`): the payload
+ * was checked against the Avro schema of its `type`, and each schema is the domain type's
+ * (schemas/catalogue.test.ts), so readers switch on `type` and trust the fields. Commands decode
+ * as `DecodedMessage` unless told the domain type.
  */
 export interface Codec {
   encodeEvent<E extends TypedMessage>(event: E, meta: EventMetadataInput): EncodedMessage;
-  decodeEvent<E extends TypedMessage = DecodedMessage>(
+  decodeEvent<E extends TypedMessage = DomainEvent>(
     message: IncomingMessage,
   ): { event: E; meta: EventMetadata };
   encodeCommand<C extends TypedMessage>(command: C, meta: CommandMetadata): EncodedMessage;
@@ -107,7 +110,7 @@ export function createCodec(registry: SchemaRegistry): Codec {
       };
     },
 
-    decodeEvent<E extends TypedMessage = DecodedMessage>({ value, headers = {} }: IncomingMessage) {
+    decodeEvent<E extends TypedMessage = DomainEvent>({ value, headers = {} }: IncomingMessage) {
       const type = requiredHeader(headers, 'event-type');
       const plan = registry.readPlan('event', type, requiredHeader(headers, FINGERPRINT));
       const event = { type, ...readPayload(plan, value) };
@@ -188,7 +191,7 @@ export const encodeEvent = <E extends TypedMessage>(
 ): EncodedMessage => codec().encodeEvent(event, meta);
 
 /** The event (with `type`) and its metadata, resolved from the writer's schema to the current one. */
-export const decodeEvent = <E extends TypedMessage = DecodedMessage>(message: IncomingMessage) =>
+export const decodeEvent = <E extends TypedMessage = DomainEvent>(message: IncomingMessage) =>
   codec().decodeEvent<E>(message);
 
 /** Avro payload + headers for a command, with the current schema of its type. */

@@ -1,32 +1,35 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Type } from 'avsc';
+import { type DefinedSchema, definedSchemas, NAMESPACES, type SchemaKind } from './definitions';
 import { SchemaError } from './errors';
 
-/** Events and commands have separate schema sets (and namespaces). */
-export type SchemaKind = 'event' | 'command';
+export type { SchemaKind } from './definitions';
 
-/** One parsed `.avsc` file: one version of one event or command type. */
+/** One version of one event or command type: declared in domain/, or an `.avsc` file. */
 export interface RegisteredSchema {
   readonly kind: SchemaKind;
   /** The type name, also the Avro record name, e.g. `ProductCreated`. */
   readonly typeName: string;
-  /** From the file name `<TypeName>.v<N>.avsc`. */
+  /** From the declaration, or the file name `<TypeName>.v<N>.avsc`. */
   readonly version: number;
   /** sha256 of the schema's Parsing Canonical Form, lower-case hex. */
   readonly fingerprint: string;
   readonly type: Type;
-  readonly file: string;
+  /** The Avro schema as declared or written in its file (docs and defaults included). */
+  readonly json: unknown;
+  /** Where it comes from, for messages: a file, or the declaration's type, version and list. */
+  readonly source: string;
 }
 
-/** The schemas shipped with this code: `schemas/avro/{events,commands}/` (copied into dist/). */
+/**
+ * The `.avsc` files shipped with this code, `schemas/avro/{events,commands}/` (copied into
+ * dist/): the order messages, and older versions kept so that events written with them can
+ * still be read. The product messages are declared in domain/ (definitions.ts).
+ */
 export const DEFAULT_SCHEMA_DIR = path.join(__dirname, 'avro');
 
 const SUBDIRS: Record<SchemaKind, string> = { event: 'events', command: 'commands' };
-const NAMESPACES: Record<SchemaKind, string> = {
-  event: 'orderstream.events',
-  command: 'orderstream.commands',
-};
 const FILE_NAME = /^([A-Z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.avsc$/;
 
 type AvroSchema = Parameters<typeof Type.forSchema>[0];
@@ -45,34 +48,56 @@ export const fingerprintOf = (type: Type): string => type.fingerprint('sha256').
 
 const key = (kind: SchemaKind, typeName: string): string => `${kind}:${typeName}`;
 
+/** Parses and checks one schema (a record named `<namespace>.<typeName>`). */
+function register(schema: DefinedSchema): RegisteredSchema {
+  const { kind, typeName, version, json, source, released } = schema;
+  let type: Type;
+  try {
+    type = Type.forSchema(json as AvroSchema);
+  } catch (err) {
+    throw new SchemaError(`schema ${source} is not a valid Avro schema: ${String(err)}`, {
+      typeName,
+    });
+  }
+  const expected = `${NAMESPACES[kind]}.${typeName}`;
+  if (type.typeName !== 'record' || type.name !== expected) {
+    throw new SchemaError(`schema ${source} must define the record ${expected}`, { typeName });
+  }
+  const fingerprint = fingerprintOf(type);
+  if (released !== undefined && released !== fingerprint) {
+    throw new SchemaError(
+      `schema ${source} was released with fingerprint ${released} but its canonical form now has ${fingerprint}: a released schema never changes, give it a new version (schemas/README.md)`,
+      { typeName, fingerprint },
+    );
+  }
+  return { kind, typeName, version, fingerprint, type, json, source };
+}
+
 function parseFile(kind: SchemaKind, file: string): RegisteredSchema {
   const match = FILE_NAME.exec(path.basename(file));
   if (!match?.[1] || !match[2]) {
     throw new SchemaError(`schema file ${file} is not named <TypeName>.v<N>.avsc`);
   }
   const typeName = match[1];
-  let type: Type;
+  let json: object;
   try {
-    const json: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    type = Type.forSchema(json as AvroSchema);
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new SchemaError(`schema file ${file} is not a valid Avro schema: ${String(err)}`, {
-      typeName,
-    });
+    throw new SchemaError(`schema file ${file} is not valid JSON: ${String(err)}`, { typeName });
   }
-  const expected = `${NAMESPACES[kind]}.${typeName}`;
-  if (type.typeName !== 'record' || type.name !== expected) {
-    throw new SchemaError(`schema file ${file} must define the record ${expected}`, { typeName });
-  }
-  return {
-    kind,
-    typeName,
-    version: Number(match[2]),
-    fingerprint: fingerprintOf(type),
-    type,
-    file,
-  };
+  return register({ kind, typeName, version: Number(match[2]), json, source: file });
 }
+
+/** The schemas declared in domain/ (definitions.ts), parsed and checked. */
+export const loadDefinedSchemas = (
+  defined: readonly DefinedSchema[] = definedSchemas(),
+): RegisteredSchema[] => defined.map(register);
+
+/** Every schema shipped: those declared in domain/ and the files of DEFAULT_SCHEMA_DIR. */
+export const shippedSchemas = (): RegisteredSchema[] => [
+  ...loadDefinedSchemas(),
+  ...loadSchemaFiles(DEFAULT_SCHEMA_DIR),
+];
 
 /** Every `.avsc` file under `<dir>/events` and `<dir>/commands` (a missing subfolder is empty). */
 export function loadSchemaFiles(dir: string): RegisteredSchema[] {
@@ -102,12 +127,12 @@ export class SchemaRegistry {
     const versions = new Set<string>();
     for (const schema of schemas) {
       const id = `${key(schema.kind, schema.typeName)}:v${schema.version}`;
-      if (versions.has(id)) throw new SchemaError(`duplicate schema ${id} (${schema.file})`);
+      if (versions.has(id)) throw new SchemaError(`duplicate schema ${id} (${schema.source})`);
       versions.add(id);
       const existing = this.byFingerprint.get(`${schema.kind}:${schema.fingerprint}`);
       if (existing) {
         throw new SchemaError(
-          `${schema.file} has the same canonical form as ${existing.file} (fingerprint ${schema.fingerprint})`,
+          `${schema.source} has the same canonical form as ${existing.source} (fingerprint ${schema.fingerprint})`,
           { typeName: schema.typeName, fingerprint: schema.fingerprint },
         );
       }
@@ -120,9 +145,9 @@ export class SchemaRegistry {
     for (const schema of schemas) this.checkReadable(schema);
   }
 
-  /** Loads every schema in the given directories (each laid out like `schemas/avro`). */
-  static fromDirectories(...dirs: string[]): SchemaRegistry {
-    return new SchemaRegistry(dirs.flatMap(loadSchemaFiles));
+  /** The shipped schemas and those in the given directories (each laid out like `schemas/avro`). */
+  static shippedWith(...dirs: string[]): SchemaRegistry {
+    return new SchemaRegistry([...shippedSchemas(), ...dirs.flatMap(loadSchemaFiles)]);
   }
 
   /** The current (latest version) schema of a type; SchemaError if the type is unknown. */
@@ -187,7 +212,7 @@ export class SchemaRegistry {
       current.type.createResolver(schema.type);
     } catch (err) {
       throw new SchemaError(
-        `${current.file} cannot read data written with ${schema.file}: ${String(err)}`,
+        `${current.source} cannot read data written with ${schema.source}: ${String(err)}`,
         { typeName: schema.typeName, fingerprint: schema.fingerprint },
       );
     }
@@ -198,6 +223,6 @@ let defaultRegistry: SchemaRegistry | undefined;
 
 /** The registry of the schemas shipped with this code, loaded once (call it at startup to fail fast). */
 export function getDefaultRegistry(): SchemaRegistry {
-  defaultRegistry ??= SchemaRegistry.fromDirectories(DEFAULT_SCHEMA_DIR);
+  defaultRegistry ??= SchemaRegistry.shippedWith();
   return defaultRegistry;
 }

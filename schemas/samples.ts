@@ -1,4 +1,5 @@
-/** One realistic sample per event and command type, for round-trip tests anywhere. */
+/** One realistic sample per event and command type, for round-trip tests anywhere: the product
+ *  ones from their modules in domain/product/commands/, the order ones here. */
 import type {
   Money,
   OrderCommand,
@@ -7,6 +8,7 @@ import type {
   ProductCommand,
   ProductEvent,
 } from '../domain';
+import { PRODUCT_COMMANDS } from '../domain/product/messages';
 
 const PRODUCT = 'prod-0193c0de-7a1b-7c2d-8e3f-4a5b6c7d8e9f';
 const OTHER_PRODUCT = 'prod-0193c0de-7a1b-7c2d-8e3f-000000000002';
@@ -20,29 +22,7 @@ const lines: OrderLine[] = [
 ];
 
 export const sampleEvents: readonly (ProductEvent | OrderEvent)[] = [
-  {
-    type: 'ProductCreated',
-    productId: PRODUCT,
-    sku: 'MUG-BLUE-350',
-    name: 'Blue mug',
-    description: 'Stoneware, 350 ml, dishwasher safe',
-    category: 'kitchen',
-    price: eur(1999),
-    initialStock: 40,
-  },
-  {
-    type: 'ProductDetailsUpdated',
-    productId: PRODUCT,
-    name: 'Blue mug (large)',
-    description: '',
-    category: 'kitchen',
-  },
-  { type: 'ProductPriceChanged', productId: PRODUCT, price: eur(2199), previousPrice: eur(1999) },
-  { type: 'ProductRestocked', productId: PRODUCT, quantity: 10, available: 50 },
-  { type: 'StockReserved', productId: PRODUCT, orderId: ORDER, quantity: 2, available: 48 },
-  { type: 'ReservationReleased', productId: PRODUCT, orderId: ORDER, quantity: 2, available: 50 },
-  { type: 'ReservationCommitted', productId: PRODUCT, orderId: ORDER, quantity: 2 },
-  { type: 'ProductDiscontinued', productId: PRODUCT },
+  ...PRODUCT_COMMANDS.flatMap((m): readonly ProductEvent[] => m.samples.events),
   { type: 'OrderPlaced', orderId: ORDER, customerId: CUSTOMER, lines, total: eur(4448) },
   { type: 'OrderStockReserved', orderId: ORDER, customerId: CUSTOMER, productId: PRODUCT },
   {
@@ -85,23 +65,7 @@ export const sampleEvents: readonly (ProductEvent | OrderEvent)[] = [
 ];
 
 export const sampleCommands: readonly (ProductCommand | OrderCommand)[] = [
-  {
-    type: 'CreateProduct',
-    productId: PRODUCT,
-    sku: 'MUG-BLUE-350',
-    name: 'Blue mug',
-    description: 'Stoneware, 350 ml, dishwasher safe',
-    category: 'kitchen',
-    price: eur(1999),
-    initialStock: 40,
-  },
-  { type: 'UpdateProductDetails', productId: PRODUCT, name: 'Blue mug (large)', description: '' },
-  { type: 'ChangePrice', productId: PRODUCT, price: eur(2199) },
-  { type: 'RestockProduct', productId: PRODUCT, quantity: 10 },
-  { type: 'ReserveStock', productId: PRODUCT, orderId: ORDER, quantity: 2 },
-  { type: 'ReleaseReservation', productId: PRODUCT, orderId: ORDER },
-  { type: 'CommitReservation', productId: PRODUCT, orderId: ORDER },
-  { type: 'DiscontinueProduct', productId: PRODUCT },
+  ...PRODUCT_COMMANDS.flatMap((m): readonly ProductCommand[] => m.samples.commands),
   { type: 'PlaceOrder', orderId: ORDER, customerId: CUSTOMER, lines },
   { type: 'RecordStockReserved', orderId: ORDER, productId: PRODUCT },
   {

@@ -15,7 +15,9 @@ import { measureIdle } from './scenarios/idle';
 import { measureFixedRates } from './scenarios/latency';
 import { measureLogEntries } from './scenarios/log-entries';
 import { measureOverload } from './scenarios/overload';
+import { measureReads } from './scenarios/reads';
 import { measureThroughput } from './scenarios/throughput';
+import { measureTracingCost } from './scenarios/tracing-cost';
 import { adminHeaders, createProducts, customerHeaders, oneLineOrder, placeOrder } from './shop';
 import type { BenchStack } from './stack';
 
@@ -130,6 +132,15 @@ export async function runE2e(run: E2eRun): Promise<E2eResults> {
       measureOverload(ctx, result.throughput?.acknowledgedPerSec ?? 0),
     );
     result.flashSale = await step('flash-sale', 'flash sale', () => measureFlashSale(ctx));
+    result.reads = await step('reads', 'query API reads beside raw Redis and Postgres', () =>
+      measureReads(ctx, products),
+    );
+    // Last: it restarts the stack with tracing on.
+    result.tracing = await step(
+      'tracing',
+      `throughput with tracing off, on, and sampled (stack restarted each time), ${e2ePlan.throughputMs / 1000} s each`,
+      () => measureTracingCost(ctx),
+    );
     if (stack.died) run.failed('stack', new Error(`${stack.died}; see ${stack.logFile}`));
     return result;
   } finally {

@@ -8,14 +8,18 @@ export const PARTS = [
   'latency',
   'overload',
   'flash-sale',
+  'reads',
+  'failover',
+  'tracing',
 ] as const;
 export type Part = (typeof PARTS)[number];
 
-/** The parts that need the whole stack running. */
-export const E2E_PARTS: readonly Part[] = PARTS.filter((p) => p !== 'raw');
+/** The parts that need the whole stack running (raw and failover need only Kafka). */
+export const E2E_PARTS: readonly Part[] = PARTS.filter((p) => p !== 'raw' && p !== 'failover');
 
 /** Parts that use another's result: overload offers 3× the measured capacity, idle follows load. */
 const NEEDS: Partial<Record<Part, Part>> = { overload: 'throughput', idle: 'throughput' };
+// (tracing measures its own untraced baseline just before, for a fair ratio.)
 
 /**
  * `--only raw,e2e` or part names (comma-separated); undefined: everything. A part another
@@ -65,6 +69,8 @@ export interface E2ePlan {
   overloadMs: number;
   flashBuyers: number;
   flashUnits: number;
+  /** Each window of the reads part (query API, raw store, half rate) runs this long. */
+  readMs: number;
   /** Longest the flash sale may take to settle every order before it reports what it saw. */
   flashMaxMs: number;
   /** Orders of the log-entries window. */
@@ -79,10 +85,18 @@ export interface E2ePlan {
   customers: number;
 }
 
+/** An owner's takeover of one partition, replayed whole and from a snapshot. */
+export interface FailoverPlan {
+  events: number;
+  /** SNAPSHOT_EVERY_EVENTS of the measured owner. */
+  snapshotEvery: number;
+}
+
 export interface Plan {
   quick: boolean;
   raw: RawPlan;
   e2e: E2ePlan;
+  failover: FailoverPlan;
 }
 
 export interface PlanOverrides {
@@ -95,6 +109,7 @@ export function benchPlan(quick: boolean, overrides: PlanOverrides = {}): Plan {
   return {
     quick,
     raw: { produceMessages: s(200_000, 20_000), transactionMs: s(5000, 1500) },
+    failover: { events: s(200_000, 20_000), snapshotEvery: s(20_000, 2000) },
     e2e: {
       concurrency: overrides.concurrency ?? 64,
       warmupMs: s(5000, 2000),
@@ -106,6 +121,7 @@ export function benchPlan(quick: boolean, overrides: PlanOverrides = {}): Plan {
       overloadMs: s(30_000, 5000),
       flashBuyers: overrides.flashBuyers ?? s(10_000, 1000),
       flashUnits: 100,
+      readMs: s(10_000, 3000),
       flashMaxMs: s(180_000, 60_000),
       logOrders: s(200, 30),
       drainMaxMs: s(45_000, 15_000),

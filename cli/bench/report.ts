@@ -1,6 +1,9 @@
 import { describeCounts } from './outcome';
 import type { RawBaseline } from './raw/baselines';
 import type { BenchResults, E2eResults } from './results';
+import type { FailoverResult } from './scenarios/failover';
+import type { ReadsResult } from './scenarios/reads';
+import type { TracingCostResult } from './scenarios/tracing-cost';
 import { dec, int, ms, type Row, significant } from './table';
 
 /** The bench's one table: every figure of a run, with the e2e ratios to the raw baselines. */
@@ -50,6 +53,7 @@ export function reportRows(results: BenchResults): Row[] {
   ];
   for (const raw of results.raw) rows.push(...rawRows(raw));
   if (results.e2e) rows.push(...e2eRows(results.e2e, results));
+  if (results.failover) rows.push(...failoverRows(results.failover));
   if (results.errors.length > 0) {
     rows.push({ section: 'did not finish' });
     for (const error of results.errors) rows.push({ figure: '!', value: '', detail: error });
@@ -184,5 +188,69 @@ function e2eRows(e: E2eResults, results: BenchResults): Row[] {
         detail: `of ${int(f.placed)} placed`,
       },
     );
+  if (e.reads) rows.push(...readRows(e.reads));
+  if (e.tracing) rows.push(...tracingRows(e.tracing));
   return rows;
+}
+
+function tracingRows(t: TracingCostResult): Row[] {
+  return [
+    {
+      figure: 'tracing on ÷ off, max throughput',
+      value: dec(t.ratio, 3),
+      detail: `${dec(t.tracedPerSec, 1)} vs ${dec(t.untracedPerSec, 1)} orders/s (metrics on in both); ${int(t.spansExported)} spans exported`,
+    },
+    {
+      figure: `  sampled ${dec(t.sampled * 100, 0)} % of traces ÷ off`,
+      value: dec(t.sampledRatio, 3),
+      detail: `${dec(t.sampledPerSec, 1)} orders/s (OTEL_TRACES_SAMPLER=parentbased_traceidratio)`,
+    },
+    {
+      figure: '  CPU ms per order, tracing off / on',
+      value: `${dec(t.untracedCpuMsPerOrder)} / ${dec(t.tracedCpuMsPerOrder)}`,
+      detail: 'the stack, bench excluded',
+    },
+  ];
+}
+
+function readRows(r: ReadsResult): Row[] {
+  const rows: Row[] = [
+    {
+      section: `query API reads: ${r.concurrency} connections, ${r.workers} worker${r.workers > 1 ? 's' : ''}, pool of ${r.pgPoolSize} per shard`,
+    },
+  ];
+  for (const f of [r.stock, r.product]) {
+    if (!f) continue;
+    rows.push(
+      {
+        figure: `GET ${f.path}`,
+        value: `${int(f.reqPerSec)} req/s`,
+        detail: `closed loop p50 / p99 ${ms(f.closedLoop.p50)} / ${ms(f.closedLoop.p99)}; ${describeCounts(f.outcomes)}`,
+      },
+      {
+        figure: `  raw: ${f.rawOperation}`,
+        value: `${int(f.rawOpsPerSec)} ops/s`,
+        detail: `same concurrency, same run; API ÷ raw = ${significant(f.ratio)}`,
+      },
+      {
+        figure: `  at half rate (${int(f.halfRate.offeredPerSec)} req/s): p50 / p99`,
+        value: `${ms(f.halfRate.latency.p50)} / ${ms(f.halfRate.latency.p99)}`,
+        detail: `open loop; ${describeCounts(f.halfRate.outcomes)}${f.halfRate.shed > 0 ? `; shed ${int(f.halfRate.shed)}` : ''}`,
+      },
+    );
+  }
+  return rows;
+}
+
+function failoverRows(f: FailoverResult): Row[] {
+  const partition = `${int(f.events)} events, ${int(f.aggregates)} products, one partition`;
+  return [
+    { section: 'failover: a new owner rebuilds a partition (issue 14)' },
+    { figure: 'replaying the whole partition', value: ms(f.fullReplayMs), detail: partition },
+    {
+      figure: 'from the latest snapshot',
+      value: ms(f.fromSnapshotMs),
+      detail: `${int(f.events)} events in it, ${int(f.eventsAfterSnapshot)} after it (SNAPSHOT_EVERY_EVENTS=${int(f.snapshotEvery)}), ${dec(f.fullReplayMs / Math.max(1, f.fromSnapshotMs))}× faster`,
+    },
+  ];
 }

@@ -1,11 +1,14 @@
 import type { KafkaAdapterName } from '../../lib/kafka';
 import type { RawBaseline } from './raw/baselines';
+import type { FailoverResult } from './scenarios/failover';
 import type { FlashSaleResult } from './scenarios/flash-sale';
 import type { IdleResult } from './scenarios/idle';
 import type { FixedRateResult } from './scenarios/latency';
 import type { LogEntriesResult } from './scenarios/log-entries';
 import type { OverloadResult } from './scenarios/overload';
+import type { ReadsResult } from './scenarios/reads';
 import type { ThroughputResult } from './scenarios/throughput';
+import type { TracingCostResult } from './scenarios/tracing-cost';
 
 /** Everything one `orderstream bench` run measured: the JSON it writes and the table's source. */
 export interface BenchResults {
@@ -28,6 +31,7 @@ export interface BenchResults {
   adapterChosenBy: string;
   raw: RawBaseline[];
   e2e?: E2eResults;
+  failover?: FailoverResult;
   errors: string[];
   durationMs: number;
 }
@@ -44,4 +48,6 @@ export interface E2eResults {
   fixedRates?: FixedRateResult[];
   overload?: OverloadResult;
   flashSale?: FlashSaleResult;
+  reads?: ReadsResult;
+  tracing?: TracingCostResult;
 }

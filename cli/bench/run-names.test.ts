@@ -26,7 +26,13 @@ describe('names of a bench run and its stack environment', () => {
         PAYMENT_LATENCY_MS: '',
       },
       names,
-      { commandApi: 40001, queryApi: 40002, paymentGateway: 40003 },
+      {
+        commandApi: 40001,
+        queryApi: 40002,
+        paymentGateway: 40003,
+        projectors: 40004,
+        sagas: 40005,
+      },
       'kafkajs',
     );
     expect(env.PATH).toBe('/bin');

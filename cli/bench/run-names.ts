@@ -31,6 +31,8 @@ export interface StackPorts {
   commandApi: number;
   queryApi: number;
   paymentGateway: number;
+  projectors: number;
+  sagas: number;
 }
 
 /** Variables that would point the stack at someone else's data or gateway: never inherited. */
@@ -60,9 +62,13 @@ export function stackEnv(
     COMMAND_API_PORT: String(ports.commandApi),
     QUERY_API_PORT: String(ports.queryApi),
     PAYMENT_GATEWAY_PORT: String(ports.paymentGateway),
+    PROJECTORS_PORT: String(ports.projectors),
+    SAGAS_PORT: String(ports.sagas),
     PAYMENT_LATENCY_MS: base.PAYMENT_LATENCY_MS || '20',
     PAYMENT_FAILURE_RATE: '0',
     PAYMENT_TIMEOUT_RATE: '0',
     LOG_LEVEL: 'warn',
+    // Tracing off unless a part turns it on (the tracing part compares both).
+    OTEL_TRACES_EXPORTER: 'none',
   };
 }

@@ -13,6 +13,7 @@ import { rawBaseline } from './raw/baselines';
 import { reportRows } from './report';
 import type { BenchResults } from './results';
 import { runNames, stackEnv } from './run-names';
+import { measureFailover } from './scenarios/failover';
 import { BenchStack, freePort } from './stack';
 import { renderTable } from './table';
 
@@ -50,6 +51,8 @@ export async function runBench(options: BenchOptions): Promise<void> {
     commandApi: await freePort(),
     queryApi: await freePort(),
     paymentGateway: await freePort(),
+    projectors: await freePort(),
+    sagas: await freePort(),
   };
   const env = stackEnv(process.env, names, ports, adapter);
   const config = loadConfig(env);
@@ -119,6 +122,17 @@ export async function runBench(options: BenchOptions): Promise<void> {
         results.raw.push(raw);
         for (const error of raw.errors) say(`FAILED raw ${a}: ${error}`);
       }
+    if (parts.has('failover'))
+      results.failover = await measureFailover(
+        config,
+        `${names.kafkaPrefix}-failover`,
+        plan.failover.events,
+        plan.failover.snapshotEvery,
+        say,
+      ).catch((err: unknown) => {
+        failed('failover', err);
+        return undefined;
+      });
     if (E2E_PARTS.some((p) => parts.has(p)))
       results.e2e = await runE2e({
         config,

@@ -40,7 +40,7 @@ export class BenchStack {
 
   constructor(
     private readonly config: Config,
-    private readonly env: NodeJS.ProcessEnv,
+    private env: NodeJS.ProcessEnv,
     readonly logFile: string,
     /** Extra node options for every service (e.g. --cpu-prof). */
     private readonly nodeOptions: string[] = [],
@@ -108,6 +108,18 @@ export class BenchStack {
   }
 
   private stopping = false;
+
+  /**
+   * Stops every service and starts them again with `extra` added to their environment (e.g.
+   * tracing on), forgetting the stopped ones.
+   */
+  async restart(extra: NodeJS.ProcessEnv): Promise<void> {
+    await this.stop();
+    this.running.length = 0;
+    this.stopping = false;
+    this.env = { ...this.env, ...extra };
+    this.start();
+  }
 
   /** SIGTERM to every child, SIGKILL to those still running after `graceMs`. */
   async stop(graceMs = 15_000): Promise<void> {

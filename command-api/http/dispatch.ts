@@ -1,7 +1,10 @@
+import { SpanKind } from '@opentelemetry/api';
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Message } from '../../domain/decider';
 import type { Config } from '../../lib/config';
+import { correlationIdOf } from '../../lib/http/request-log';
 import { sendInvalidRequest } from '../../lib/http/validation';
+import { inSpan, TRACERS, traceHeadersOf } from '../../lib/telemetry/trace-context';
 import { SchemaError } from '../../schemas/codec';
 import type { CommandBus } from '../command-bus';
 import { type CommandRouter, OverloadedError } from '../command-router';
@@ -52,7 +55,7 @@ export function prepare(req: Request, res: Response, body: unknown): PreparedCom
   return {
     commandId,
     actor,
-    correlationId: req.header('X-Correlation-Id')?.slice(0, 200) || commandId,
+    correlationId: correlationIdOf(res),
     requestHash: requestHash(req.method, req.path, body),
   };
 }
@@ -80,7 +83,16 @@ export async function dispatch(
   const kind = d.kinds.get(commandsTopic);
   if (!kind) throw new Error(`no aggregate kind for ${commandsTopic}`);
   try {
-    return await d.router.send(kind, aggregateId, command, prepared, d.config.commands.timeoutMs);
+    // The span the command's owner continues, here or across the commands topic.
+    return await inSpan(TRACERS.commandApi, `send ${command.type}`, SpanKind.PRODUCER, () =>
+      d.router.send(
+        kind,
+        aggregateId,
+        command,
+        { ...prepared, ...traceHeadersOf() },
+        d.config.commands.timeoutMs,
+      ),
+    );
   } catch (err) {
     if (err instanceof SchemaError) throw new UnencodableCommandError(err);
     throw err;
@@ -95,7 +107,7 @@ export async function dispatch(
 export function sendNotSent(res: Response, err: unknown): void {
   if (err instanceof UnencodableCommandError) throw err;
   if (err instanceof OverloadedError) {
-    sendUnavailable(res, err.retryAfterSeconds, 'too many commands in flight; try again');
+    sendUnavailable(res, err.retryAfterSeconds, `${err.reason}; try again`);
     return;
   }
   sendUnavailable(
@@ -144,7 +156,14 @@ export async function runCommand<C extends Message>(
   const prepared = prepare(req, res, r.body);
   if (!prepared) return;
   const id = r.aggregateId ?? (r.newId ?? newAggregateId)(prepared.commandId);
-  const command = await r.build(id, prepared);
+  let command: C | undefined;
+  try {
+    command = await r.build(id, prepared);
+  } catch (err) {
+    // Building may need what this process has not caught up with yet (the product catalogue).
+    if (err instanceof OverloadedError) return sendNotSent(res, err);
+    throw err;
+  }
   if (!command) return;
   let reply: CommandReply | undefined;
   try {

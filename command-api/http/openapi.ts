@@ -14,14 +14,13 @@ import {
   schemaRegistry,
 } from '../../lib/http/openapi';
 import { IDEMPOTENCY_KEY_REUSED } from '../processor/reply';
+import { productCommandRoutes } from './product-commands';
 import {
   createProductBody,
   idempotencyKeyHeader,
   moneySchema,
   placeOrderBody,
   reasonBody,
-  reserveStockBody,
-  restockBody,
   shipBody,
   updateProductBody,
 } from './request-schemas';
@@ -37,8 +36,7 @@ registry.add(updateProductBody, {
   id: 'UpdateProduct',
   description: 'At least one field; details and price may change together',
 });
-registry.add(restockBody, { id: 'Restock' });
-registry.add(reserveStockBody, { id: 'ReserveStock' });
+for (const { body } of productCommandRoutes) if (body) registry.add(body.schema, { id: body.id });
 registry.add(placeOrderBody, {
   id: 'PlaceOrder',
   description: 'Prices come from the catalogue, never from the client; a product appears once',
@@ -103,6 +101,11 @@ function command(spec: CommandSpec): ApiOperation {
 }
 
 const productId = path('id', 'Product id');
+/** The parameters a product command's path names. */
+const pathParamsOf = (route: string) => ({
+  ...productId,
+  ...(route.includes('{orderId}') && path('orderId', 'Order id')),
+});
 const orderPath = path('id', 'Order id');
 
 const operations: ApiOperation[] = [
@@ -136,72 +139,9 @@ const operations: ApiOperation[] = [
       '422': ['invalid_product', 'currency_mismatch', 'amount_too_large'],
     },
   }),
-  command({
-    method: 'delete',
-    path: '/products/{id}',
-    operationId: 'discontinueProduct',
-    summary: 'Discontinue a product',
-    description: 'Its SKU may then be used again.',
-    tag: 'products',
-    roles: ['admin'],
-    pathParams: productId,
-    refusals: { '404': ['product_not_found'], '409': ['product_discontinued'] },
-  }),
-  command({
-    method: 'post',
-    path: '/products/{id}/restock',
-    operationId: 'restockProduct',
-    summary: 'Add stock',
-    tag: 'products',
-    roles: ['admin'],
-    pathParams: productId,
-    body: restockBody,
-    refusals: {
-      '404': ['product_not_found'],
-      '409': ['product_discontinued'],
-      '422': ['invalid_quantity'],
-    },
-  }),
-  command({
-    method: 'post',
-    path: '/products/{id}/reservations',
-    operationId: 'reserveStock',
-    summary: 'Reserve stock for an order',
-    description: 'Never below zero; a reservation for the same order is applied once.',
-    tag: 'products',
-    roles: ['service', 'admin'],
-    pathParams: productId,
-    body: reserveStockBody,
-    refusals: {
-      '404': ['product_not_found'],
-      '409': ['product_discontinued', 'reservation_exists', 'insufficient_stock'],
-      '422': ['invalid_product', 'invalid_quantity'],
-    },
-  }),
-  command({
-    method: 'post',
-    path: '/products/{id}/reservations/{orderId}/release',
-    operationId: 'releaseReservation',
-    summary: 'Release an order’s reservation',
-    tag: 'products',
-    roles: ['service', 'admin'],
-    pathParams: { ...productId, ...path('orderId', 'Order id') },
-    refusals: { '404': ['product_not_found'], '422': ['invalid_product'] },
-  }),
-  command({
-    method: 'post',
-    path: '/products/{id}/reservations/{orderId}/commit',
-    operationId: 'commitReservation',
-    summary: 'Commit an order’s reservation on shipment',
-    tag: 'products',
-    roles: ['service', 'admin'],
-    pathParams: { ...productId, ...path('orderId', 'Order id') },
-    refusals: {
-      '404': ['product_not_found'],
-      '409': ['reservation_not_found'],
-      '422': ['invalid_product'],
-    },
-  }),
+  ...productCommandRoutes.map(({ body, command: _command, ...r }) =>
+    command({ ...r, tag: 'products', pathParams: pathParamsOf(r.path), body: body?.schema }),
+  ),
   command({
     method: 'post',
     path: '/orders',

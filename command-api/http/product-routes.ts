@@ -1,5 +1,5 @@
 import { type Request, Router } from 'express';
-import type { ProductCommand } from '../../domain';
+import { currencyMismatch, type ProductCommand } from '../../domain';
 import { requireRole } from '../../lib/http/auth';
 import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
@@ -7,7 +7,7 @@ import { parseBody } from '../../lib/http/validation';
 import { topicNames } from '../../lib/topics';
 import { newProductId } from '../ids';
 import { IDEMPOTENCY_KEY_REUSED } from '../processor/reply';
-import type { ProductCatalogue } from '../product-catalogue';
+import type { CatalogueEntry, ProductCatalogue } from '../product-catalogue';
 import {
   commandRunner,
   type Dispatcher,
@@ -18,19 +18,14 @@ import {
   sendNotSent,
 } from './dispatch';
 import { sendOutcome, sendPending } from './outcome';
-import {
-  createProductBody,
-  reserveStockBody,
-  restockBody,
-  updateProductBody,
-} from './request-schemas';
+import { productCommandRoutes } from './product-commands';
+import { createProductBody, updateProductBody } from './request-schemas';
 
 /** Catalogue and stock commands: admins manage products; services (the saga) reserve stock. */
 export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Router {
   const router = Router();
   refuseControlCharactersInParams(router, 'id', 'orderId');
   const admin = requireRole(d.config.jwt, 'admin');
-  const service = requireRole(d.config.jwt, 'service', 'admin');
   const topic = topicNames(d.config.topics).productCommands;
   /** Sends one command for an aggregate (or a new one) and answers with its outcome. */
   const run = commandRunner<ProductCommand>(d, topic, '/products');
@@ -87,13 +82,20 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
     if (price && hasDetails) {
       // Two commands (details, then price): refuse up front what would fail the second one, so
       // a PATCH does not half-apply.
-      const current = await catalogue.lookup(productId, d.config.commands.timeoutMs);
-      if (current && current.price.currency !== price.currency) {
+      // The decider's rule (domain/money.ts), asked before the first command is sent.
+      let current: CatalogueEntry | undefined;
+      try {
+        current = await catalogue.lookup(productId, d.config.commands.timeoutMs);
+      } catch (err) {
+        return sendNotSent(res, err);
+      }
+      const mismatch = current && currencyMismatch(price, current.price, `product ${productId}`);
+      if (current && mismatch) {
         return sendProblem(res, {
           type: 'urn:orderstream:problem:currency_mismatch',
           title: 'currency mismatch',
           status: 422,
-          detail: `the product is priced in ${current.price.currency}, not ${price.currency}`,
+          detail: mismatch,
           code: 'currency_mismatch',
           errors: [{ field: 'price.currency', message: `expected ${current.price.currency}` }],
         });
@@ -128,48 +130,18 @@ export function productRoutes(d: Dispatcher, catalogue: ProductCatalogue): Route
     );
   });
 
-  router.post('/products/:id/restock', admin, async (req, res) => {
-    const body = parseBody(restockBody, req, res);
-    if (!body) return;
-    await run(req, res, body, req.params.id as string, (productId) => ({
-      type: 'RestockProduct',
-      productId,
-      ...body,
-    }));
-  });
-
-  router.delete('/products/:id', admin, async (req, res) => {
-    await run(req, res, {}, req.params.id as string, (productId) => ({
-      type: 'DiscontinueProduct',
-      productId,
-    }));
-  });
-
-  router.post('/products/:id/reservations', service, async (req, res) => {
-    const body = parseBody(reserveStockBody, req, res);
-    if (!body) return;
-    await run(req, res, body, req.params.id as string, (productId) => ({
-      type: 'ReserveStock',
-      productId,
-      ...body,
-    }));
-  });
-
-  router.post('/products/:id/reservations/:orderId/release', service, async (req, res) => {
-    await run(req, res, {}, req.params.id as string, (productId) => ({
-      type: 'ReleaseReservation',
-      productId,
-      orderId: req.params.orderId as string,
-    }));
-  });
-
-  router.post('/products/:id/reservations/:orderId/commit', service, async (req, res) => {
-    await run(req, res, {}, req.params.id as string, (productId) => ({
-      type: 'CommitReservation',
-      productId,
-      orderId: req.params.orderId as string,
-    }));
-  });
+  // One request on one product each: the table's routes (product-commands.ts).
+  for (const r of productCommandRoutes) {
+    const path = r.path.replace(/\{(\w+)\}/g, ':$1');
+    router[r.method](path, requireRole(d.config.jwt, ...r.roles), async (req, res) => {
+      const body = r.body ? parseBody(r.body.schema, req, res) : {};
+      if (body === undefined) return;
+      const orderId = (req.params.orderId as string | undefined) ?? '';
+      await run(req, res, body, req.params.id as string, (productId) =>
+        r.command(productId, body, orderId),
+      );
+    });
+  }
 
   return router;
 }

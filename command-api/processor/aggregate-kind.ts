@@ -33,6 +33,13 @@ export interface AggregateKind<
   name: 'product' | 'order';
   decider: Decider<C, E, S>;
   aggregateId: (message: C | E) => string;
-  topics: { commands: string; events: string; replies: string };
+  topics: { commands: string; events: string; replies: string; snapshots: string };
   uniqueKey?: UniqueKeyRule<C, E, S>;
+  /**
+   * The version of the state's shape: bump it whenever the state or `evolve` changes, so that
+   * snapshots of the old shape are ignored instead of trusted (see snapshots.ts).
+   */
+  stateVersion: number;
+  /** The schemas of the kind's events (fingerprints): a changed schema voids snapshots too. */
+  eventSchemaFingerprints: () => readonly string[];
 }

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import type { Message } from '../../domain/decider';
 import type {
   ConsumedRecord,
@@ -6,13 +7,24 @@ import type {
   TopicPartitionOffset,
 } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
+import { commandOutcomes } from '../../lib/metrics/registry';
 import type { Decided, Entry, PartitionWork } from '../../lib/owned-partitions/partition-work';
+import {
+  contextWith,
+  endSpan,
+  startConsumerSpan,
+  TRACERS,
+  traceFieldsOf,
+  traceHeadersOf,
+} from '../../lib/telemetry/trace-context';
 import { decodeCommand } from '../../schemas/codec';
-import { type DecideScope, decideCommand, type IncomingCommand } from './decide-command';
+import { type BatchCommand, decideBatch } from './decide-batch';
+import type { DecideScope, IncomingCommand } from './decide-command';
 import { type DecidedCommand, rejectedCommand, replyOf } from './decided-command';
-import { PartitionState, PendingChanges } from './partition-state';
+import { PartitionState } from './partition-state';
 import { rebuildPartition } from './rebuild-state';
 import { type CommandReply, encodeReply } from './reply';
+import { readLatestSnapshot, type SnapshotFormat, snapshotRecords } from './snapshots';
 
 /** A command from this process's HTTP handlers, answered when its transaction commits. */
 export interface LocalCommand extends IncomingCommand {
@@ -21,12 +33,17 @@ export interface LocalCommand extends IncomingCommand {
   fail(error: Error): void;
   /** Whether the sender still waits; if not, the outcome is also written as a reply record. */
   waiting(): boolean;
+  /** Called as the command joins a batch: false if its sender withdrew it (overload), and then
+   *  it is dropped undecided; once taken it can no longer be withdrawn. */
+  take(): boolean;
 }
 
 export interface CommandOwnerOptions<S> extends DecideScope<S> {
   kafka: KafkaClient;
   logger: Logger;
   maxRememberedCommands: number;
+  /** Events appended between snapshots of the state (0: no snapshots, full replays). */
+  snapshotEveryEvents: number;
 }
 
 /** A consumed command decoded, or the reason it cannot be. */
@@ -41,6 +58,7 @@ function incoming(record: ConsumedRecord): (IncomingCommand & { replyRequired: b
         correlationId: meta.correlationId,
         actor: meta.actor,
         requestHash: meta.requestHash ?? '',
+        ...traceFieldsOf(meta),
       },
     };
   } catch (err) {
@@ -57,6 +75,10 @@ function incoming(record: ConsumedRecord): (IncomingCommand & { replyRequired: b
  */
 export class CommandOwner<S> implements PartitionWork<LocalCommand> {
   private state: PartitionState<S>;
+  /** Offsets after the last event and reply the state holds (a snapshot's starting points). */
+  private eventsEnd = 0n;
+  private repliesEnd = 0n;
+  private eventsSinceSnapshot = 0n;
 
   constructor(private readonly options: CommandOwnerOptions<S>) {
     this.state = this.freshState();
@@ -69,16 +91,35 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     );
   }
 
+  /** Aggregates the owner's state holds. */
+  get aggregateCount(): number {
+    return this.state.aggregateCount;
+  }
+
   async rebuild(): Promise<void> {
     const started = Date.now();
     const { kind, partition, kafka, logger } = this.options;
     this.state = this.freshState();
-    const replayed = await rebuildPartition(kafka, kind, partition, this.state, logger);
+    const snapshot =
+      this.options.snapshotEveryEvents > 0
+        ? await readLatestSnapshot<S>(
+            kafka,
+            kind.topics.snapshots,
+            partition,
+            this.snapshotFormat(),
+            logger,
+          )
+        : undefined;
+    const rebuilt = await rebuildPartition(kafka, kind, partition, this.state, logger, snapshot);
+    this.eventsEnd = rebuilt.eventsEnd;
+    this.repliesEnd = rebuilt.repliesEnd;
+    this.eventsSinceSnapshot = rebuilt.eventsEnd - (snapshot?.eventsEnd ?? 0n);
     logger.info(
       {
         aggregate: kind.name,
         partition,
-        replayed,
+        fromSnapshot: snapshot !== undefined,
+        replayed: rebuilt.replayed,
         aggregates: this.state.aggregateCount,
         ms: Date.now() - started,
       },
@@ -86,76 +127,119 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     );
   }
 
-  async decide(entries: Entry<LocalCommand>[]): Promise<Decided<LocalCommand>> {
-    const pending = new PendingChanges(this.state);
-    const batch = entries.map((entry) => this.decideEntry(entry, pending));
-    const events = batch.flatMap(({ decided }) => decided.events.map((e) => e.record));
-    // Refusals need no positions: their replies go with the events (a reused key's refusal is
-    // marked, so no owner ever takes it for the command's outcome).
-    const refusals = batch
-      .filter((b) => b.decided.rejection)
-      .map((b) => this.replyRecord(replyOf(b.decided)));
-    const laterReplies = (positions: TopicPartitionOffset[]) => this.replies(batch, positions);
-    // An accepted command awaited elsewhere gets a reply record showing where its events are.
-    const awaitedElsewhere = batch.some(
-      (b) =>
-        !b.decided.rejection &&
-        !b.decided.repeat &&
-        !b.decided.repeatOf &&
-        (b.replyRequired || (b.local !== undefined && !b.local.waiting())),
-    );
-    return {
-      records: [...events, ...refusals],
-      ...(awaitedElsewhere && {
-        followWith: (positions: TopicPartitionOffset[]) =>
-          laterReplies(positions)
-            .filter((r) => r.needsRecord && r.reply.outcome.status === 'accepted')
-            .map((r) => this.replyRecord(r.reply)),
-      }),
-      committed: (positions) => {
-        const replies = laterReplies(positions);
-        pending.applyTo(
-          this.state,
-          replies.filter((r) => !r.decided.reusedKey).map((r) => r.reply),
-        );
-        for (const { local, reply } of replies) local?.answer(reply);
-      },
-      failed: (error) => {
-        for (const { local } of batch) local?.fail(error);
-      },
-    };
-  }
-
-  /** Each command's reply, its events given their positions (in the order they were sent). */
-  private replies(
-    batch: { decided: DecidedCommand; local?: LocalCommand; replyRequired: boolean }[],
-    positions: TopicPartitionOffset[],
-  ) {
-    let at = 0;
-    const byId = new Map<string, CommandReply>();
-    return batch.map(({ decided, local, replyRequired }) => {
-      const own = positions.slice(at, at + decided.events.length);
-      at += decided.events.length;
-      const reply = decided.repeatOf
-        ? (byId.get(decided.repeatOf) ?? replyOf(decided, own))
-        : replyOf(decided, own);
-      if (!decided.repeat && !decided.repeatOf && !decided.reusedKey)
-        byId.set(decided.context.commandId, reply);
-      const isNew = !decided.repeat && !decided.repeatOf;
-      const needsRecord = isNew && (replyRequired || (local !== undefined && !local.waiting()));
-      return { decided, local, reply, needsRecord };
-    });
-  }
-
-  private decideEntry(entry: Entry<LocalCommand>, pending: PendingChanges<S>) {
+  async decide(taken: Entry<LocalCommand>[]): Promise<Decided<LocalCommand>> {
+    const entries = taken.filter((entry) => !('local' in entry) || entry.local.take());
     const onFault = (err: unknown) =>
       this.options.logger.error(
         { err, aggregate: this.options.kind.name, partition: this.options.partition },
         'command could not be decided',
       );
+    const spans: Span[] = [];
+    const commands = entries.map((entry) => this.traced(this.batchCommand(entry), spans));
+    // A snapshot of the state as this batch finds it, in the batch's transaction.
+    const snapshot = this.snapshotDue() ? this.snapshotRecords() : [];
+    const batch = decideBatch(this.options, this.state, commands, onFault);
+    const refusals = batch.refusals.map((r) => this.replyRecord(r));
+    return {
+      // Snapshot records last: `positions` of the events and refusals keep their indexes.
+      records: [...batch.events, ...refusals, ...snapshot],
+      ...(batch.awaitedElsewhere && {
+        followWith: (positions: TopicPartitionOffset[]) =>
+          batch
+            .replies(positions)
+            .filter((r) => r.needsRecord && r.reply.outcome.status === 'accepted')
+            .map((r) => this.replyRecord(r.reply)),
+      }),
+      committed: (positions) => {
+        for (const { local, reply, decided } of batch.commit(this.state, positions)) {
+          local?.answer(reply);
+          const repeat = decided.repeat !== undefined || decided.repeatOf !== undefined;
+          commandOutcomes.inc({
+            type: reply.commandType,
+            outcome: repeat ? 'repeat' : reply.outcome.status,
+          });
+        }
+        this.advance(positions, batch.events.length, refusals.length, snapshot.length > 0);
+        for (const span of spans) endSpan(span);
+      },
+      failed: (error) => {
+        for (const { local } of commands) local?.fail(error);
+        for (const span of spans) endSpan(span, error);
+      },
+    };
+  }
+
+  private snapshotFormat(): SnapshotFormat {
+    const { kind } = this.options;
+    return {
+      kind: kind.name,
+      stateVersion: kind.stateVersion,
+      schemaFingerprints: kind.eventSchemaFingerprints(),
+    };
+  }
+
+  private snapshotDue(): boolean {
+    const every = this.options.snapshotEveryEvents;
+    return every > 0 && this.eventsSinceSnapshot >= BigInt(every);
+  }
+
+  private snapshotRecords(): OutgoingRecord[] {
+    return snapshotRecords(
+      this.options.kind.topics.snapshots,
+      this.options.partition,
+      this.snapshotFormat(),
+      { eventsEnd: this.eventsEnd, repliesEnd: this.repliesEnd, ...this.state.contents() },
+    );
+  }
+
+  /** After a commit: where the state now ends in the events and replies. */
+  private advance(
+    positions: TopicPartitionOffset[],
+    events: number,
+    refusals: number,
+    snapshotted: boolean,
+  ): void {
+    const last = (from: number, count: number) => positions[from + count - 1]?.offset;
+    const eventsAt = events > 0 ? last(0, events) : undefined;
+    const before = this.eventsEnd;
+    if (eventsAt !== undefined) this.eventsEnd = eventsAt + 1n;
+    // The snapshot (if any) showed the state before this batch.
+    this.eventsSinceSnapshot =
+      (snapshotted ? 0n : this.eventsSinceSnapshot) + (this.eventsEnd - before);
+    // Accepted outcomes' replies (followWith) come after the refusals: a later snapshot that
+    // starts the replies here reads them again, which only re-remembers them.
+    const refusalAt = refusals > 0 ? last(events, refusals) : undefined;
+    if (refusalAt !== undefined) this.repliesEnd = refusalAt + 1n;
+  }
+
+  /**
+   * A span for a command, from its decision to its transaction's end, continuing its sender's
+   * trace; its events carry this span's context on (to the projectors and the saga).
+   */
+  private traced(batched: BatchCommand<LocalCommand>, spans: Span[]): BatchCommand<LocalCommand> {
+    const { command } = batched;
+    if ('refused' in command) return batched;
+    const span = startConsumerSpan(
+      TRACERS.commandApi,
+      `decide ${command.command.type}`,
+      command.context,
+      {
+        'orderstream.command_id': command.context.commandId,
+        'orderstream.aggregate': this.options.kind.name,
+        'messaging.destination.partition.id': this.options.partition,
+        'orderstream.sent': batched.local ? 'in-process' : 'commands topic',
+      },
+    );
+    spans.push(span);
+    const context = { ...command.context, ...traceHeadersOf(contextWith(span)) };
+    return { ...batched, command: { command: command.command, context } };
+  }
+
+  /** An entry as the pure step takes it: decoded, or refused when it cannot be. */
+  private batchCommand(entry: Entry<LocalCommand>): BatchCommand<LocalCommand> {
     if ('local' in entry) {
-      const decided = decideCommand(this.options, pending, entry.local, onFault);
-      return { decided, local: entry.local, replyRequired: false };
+      const { local } = entry;
+      return { command: local, replyRequired: false, local, waiting: () => local.waiting() };
     }
     const command = incoming(entry.record);
     if (command instanceof Error) {
@@ -164,12 +248,9 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
         { err: command, partition: this.options.partition, offset: String(entry.record.offset) },
         'undecodable command',
       );
-      return { decided: this.undecodable(entry.record, command), replyRequired: true };
+      return { command: { refused: this.undecodable(entry.record, command) }, replyRequired: true };
     }
-    return {
-      decided: decideCommand(this.options, pending, command, onFault),
-      replyRequired: command.replyRequired,
-    };
+    return { command, replyRequired: command.replyRequired };
   }
 
   private undecodable(record: ConsumedRecord, error: Error): DecidedCommand {
@@ -219,6 +300,7 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     return {
       records: [this.replyRecord(reply)],
       committed: () => {
+        commandOutcomes.inc({ type: reply.commandType, outcome: 'failed' });
         this.state.remember(reply);
         if ('local' in entry) entry.local.answer(reply);
       },

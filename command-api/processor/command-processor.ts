@@ -16,6 +16,7 @@ export interface CommandProcessorOptions {
   sessionTimeoutMs: number;
   maxCommandsPerTransaction: number;
   maxRememberedCommands: number;
+  snapshotEveryEvents: number;
 }
 
 /**
@@ -48,6 +49,7 @@ export class CommandProcessor {
           partition: p.partition,
           partitions: options.partitions,
           maxRememberedCommands: options.maxRememberedCommands,
+          snapshotEveryEvents: options.snapshotEveryEvents,
         }),
     });
   }

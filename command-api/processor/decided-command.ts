@@ -1,5 +1,6 @@
 import type { Message, Rejection } from '../../domain/decider';
 import type { OutgoingRecord, TopicPartitionOffset } from '../../lib/kafka';
+import { traceFieldsOf } from '../../lib/telemetry/trace-context';
 import { decodeEvent, encodeEvent } from '../../schemas/codec';
 import type { AppendedEvent, CommandReply } from './reply';
 
@@ -9,6 +10,9 @@ export interface CommandContext {
   correlationId: string;
   actor: string;
   requestHash: string;
+  /** W3C trace context of the work that sent it (its events continue the trace). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 /** An event a command produced, numbered in its aggregate's stream. */
@@ -99,6 +103,7 @@ export function encodeEvents(
       actor: context.actor,
       commandType,
       requestHash: context.requestHash,
+      ...traceFieldsOf(context),
     });
     const { type, ...data } = decodeEvent({ value, headers }).event;
     return {

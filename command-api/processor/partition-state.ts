@@ -1,6 +1,7 @@
 import type { KeyHolding } from './aggregate-kind';
 import type { DecidedCommand } from './decided-command';
 import { type CommandReply, isCommandOutcome } from './reply';
+import type { PartitionSnapshot } from './snapshots';
 
 export interface AggregateEntry<S> {
   state: S;
@@ -67,6 +68,22 @@ export class PartitionState<S> {
 
   get aggregateCount(): number {
     return this.aggregates.size;
+  }
+
+  /** Everything it holds, as plain data (for a snapshot). */
+  contents(): Pick<PartitionSnapshot<S>, 'aggregates' | 'holders' | 'outcomes'> {
+    return {
+      aggregates: [...this.aggregates],
+      holders: [...this.holders].map(([key, ids]) => [key, [...ids]]),
+      outcomes: [...this.outcomes.values()],
+    };
+  }
+
+  /** Takes over a snapshot's contents (on a fresh state, before the replay of what followed). */
+  restore(snapshot: Pick<PartitionSnapshot<S>, 'aggregates' | 'holders' | 'outcomes'>): void {
+    for (const [id, entry] of snapshot.aggregates) this.aggregates.set(id, entry);
+    for (const [key, ids] of snapshot.holders) this.holders.set(key, new Set(ids));
+    for (const reply of snapshot.outcomes) this.remember(reply);
   }
 }
 

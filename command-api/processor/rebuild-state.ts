@@ -6,11 +6,21 @@ import { decodeEvent } from '../../schemas/codec';
 import type { AggregateKind } from './aggregate-kind';
 import type { PartitionState } from './partition-state';
 import { type CommandReply, decodeReply } from './reply';
+import type { PartitionSnapshot } from './snapshots';
+
+export interface Rebuilt {
+  /** Records read from the log (after the snapshot, if one was used). */
+  replayed: number;
+  /** Offsets after the last event and reply now folded into the state. */
+  eventsEnd: bigint;
+  repliesEnd: bigint;
+}
 
 /**
  * Folds a partition's events into `state` (aggregates, unique-key holders) and rebuilds the
  * outcomes of recent commands: an accepted command's from the events it appended (their
- * headers carry its id, type and request hash), a refused one's from its reply record.
+ * headers carry its id, type and request hash), a refused one's from its reply record. With a
+ * snapshot, `state` starts as the snapshot and only what was appended after it is read.
  */
 export async function rebuildPartition<S>(
   kafka: KafkaClient,
@@ -18,10 +28,14 @@ export async function rebuildPartition<S>(
   partition: number,
   state: PartitionState<S>,
   logger: Logger,
-): Promise<number> {
+  snapshot?: PartitionSnapshot<S>,
+): Promise<Rebuilt> {
   const fromEvents = new Map<string, CommandReply>();
   const fromReplies: CommandReply[] = [];
   const { events, replies } = kind.topics;
+  let eventsEnd = snapshot?.eventsEnd ?? 0n;
+  let repliesEnd = snapshot?.repliesEnd ?? 0n;
+  if (snapshot) state.restore(snapshot);
   const count = await readToEnd(
     kafka,
     [
@@ -30,6 +44,8 @@ export async function rebuildPartition<S>(
     ],
     ({ topic, records }) => {
       for (const record of records) {
+        if (topic === events) eventsEnd = record.offset + 1n;
+        else repliesEnd = record.offset + 1n;
         if (topic === events) foldEvent(kind, state, record, fromEvents);
         else {
           try {
@@ -44,11 +60,17 @@ export async function rebuildPartition<S>(
         }
       }
     },
+    undefined,
+    snapshot &&
+      new Map([
+        [`${events}#${partition}`, snapshot.eventsEnd],
+        [`${replies}#${partition}`, snapshot.repliesEnd],
+      ]),
   );
   // Replies (the outcome as first answered) take precedence over what events tell.
   for (const reply of fromEvents.values()) state.remember(reply);
   for (const reply of fromReplies) state.remember(reply);
-  return count;
+  return { replayed: count, eventsEnd, repliesEnd };
 }
 
 function foldEvent<S>(

@@ -8,7 +8,7 @@ import type {
   RecordStockRejected,
   RecordStockReserved,
 } from '../order/commands';
-import type { ReleaseReservation, ReserveStock } from '../product/commands';
+import type { ReleaseReservation, ReserveStock } from '../product/messages';
 
 /** Reserve a line's stock. Its outcome reaches the order through the product's log: the
  *  StockReserved event or the refusal's reply record, told apart by this command id

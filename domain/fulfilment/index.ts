@@ -3,3 +3,4 @@
 export * from './actions';
 export * from './reservations';
 export * from './saga';
+export * from './workflow';

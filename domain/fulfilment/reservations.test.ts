@@ -1,4 +1,4 @@
-import type { StockReserved } from '../product/events';
+import type { StockReserved } from '../product/messages';
 import { deepFreeze } from '../test-kit';
 import {
   type OrderCommandAction,

@@ -2,7 +2,7 @@
  *  them (DESIGN §6). The product's owner writes nothing for the order: a reservation shows as a
  *  StockReserved event, a refusal as a reply record; both name the saga's ReserveStock by its
  *  command id, which tells the order and the line. Pure: no I/O. */
-import type { StockReserved } from '../product/events';
+import type { StockReserved } from '../product/messages';
 import { type OrderCommandAction, parseReserveCommandId, stockOutcomeCommandId } from './actions';
 
 /** A refused command as its reply record tells it. */

@@ -4,7 +4,7 @@ import { orderDecider } from '../order/decider';
 import type { OrderEvent } from '../order/events';
 import { evolveOrder, initialOrderState, type OrderState } from '../order/state';
 import { productDecider } from '../product/decider';
-import type { StockReserved } from '../product/events';
+import type { StockReserved } from '../product/messages';
 import { initialProductState, type ProductState } from '../product/state';
 import { deepFreeze, fold } from '../test-kit';
 import {

@@ -1,5 +1,4 @@
-export * from './commands';
-export { aggregateId, productDecider } from './decider';
-export * from './events';
+export { aggregateId, evolveProduct, productDecider } from './decider';
+export * from './messages';
 export * from './sku';
 export * from './state';

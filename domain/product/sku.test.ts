@@ -1,7 +1,6 @@
 import type { Rejection } from '../decider';
-import type { CreateProduct, ProductCommand } from './commands';
 import { productDecider } from './decider';
-import type { ProductCreated, ProductEvent } from './events';
+import type { CreateProduct, ProductCommand, ProductCreated, ProductEvent } from './messages';
 import { skuClaimedBy, skuHoldingChange, skuTaken } from './sku';
 import type { ProductState } from './state';
 

@@ -1,7 +1,6 @@
 import type { Rejection } from '../decider';
 import { isText } from '../validation';
-import type { ProductCommand } from './commands';
-import type { ProductEvent } from './events';
+import type { ProductCommand, ProductEvent } from './messages';
 import type { ProductState } from './state';
 
 /*

@@ -1,6 +1,7 @@
 /**
  * A small typed client for the payment gateway (the simulator in this folder, or a real
- * provider behind the same API). Dependency-free: global fetch and AbortSignal.timeout.
+ * provider behind the same API): global fetch and AbortSignal.timeout; each call's latency goes
+ * to the gateway latency histogram (lib/metrics/).
  *
  * Every call ends in an outcome the caller can act on:
  * - `authorized` / `refunded`: done; repeating the call with the same idempotency key
@@ -17,6 +18,9 @@
  * any other 4xx) or an answer it cannot read throws PaymentGatewayError: a bug, not an outcome,
  * and retrying will not help.
  */
+
+import { gatewayDuration } from '../../lib/metrics/registry';
+import { traceHeadersOf } from '../../lib/telemetry/trace-context';
 
 /** An amount in minor units (cents) and its ISO 4217 currency. */
 export interface Money {
@@ -143,10 +147,25 @@ export class PaymentGatewayClient {
   }
 
   private async post(path: string, body: unknown): Promise<Answer> {
+    const started = process.hrtime.bigint();
+    const answer = await this.call(path, body);
+    gatewayDuration.observe(
+      { operation: path, outcome: 'transient' in answer ? 'no answer' : String(answer.status) },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+    return answer;
+  }
+
+  private async call(path: string, body: unknown): Promise<Answer> {
     try {
       const res = await fetch(`${this.baseUrl}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          // fetch is not instrumented: the call's trace context goes along by hand.
+          ...traceHeadersOf(),
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

@@ -1,3 +1,4 @@
+import '../../lib/telemetry/register';
 import { loadConfig } from '../../lib/config';
 import { runEntrypoint } from '../../lib/entrypoint';
 import { OperatorError } from '../../lib/errors';

@@ -7,7 +7,9 @@ import express, {
 import type { Logger } from '../logger';
 import { type DependencyCheck, healthRouter } from './health';
 import { JSON_BODY_TYPES, refuseControlCharacters, requireJsonBody } from './input-guard';
+import { metricsRouter } from './metrics-route';
 import { notFound, problemErrorHandler } from './problem';
+import { requestLog } from './request-log';
 
 export interface HttpAppOptions {
   logger: Logger;
@@ -22,16 +24,19 @@ export interface HttpAppOptions {
 }
 
 /**
- * The express app every HTTP service shares: JSON bodies (anything else 415), input free of
+ * The express app every HTTP service shares: request logs and correlation ids
+ * (lib/http/request-log.ts), JSON bodies (anything else 415), input free of
  * control characters (lib/http/input-guard.ts), health, problem+json errors.
  */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestLog(options.logger));
   app.use(requireJsonBody);
   app.use(express.json({ limit: options.bodyLimit, type: JSON_BODY_TYPES }));
   app.use(refuseControlCharacters);
   app.use(healthRouter(options.checks, options.healthTimeoutMs));
+  app.use(metricsRouter());
   if (options.rateLimit) app.use(options.rateLimit);
   if (options.routes) app.use(options.routes);
   app.use(notFound);

@@ -1,5 +1,6 @@
+import type { Request } from 'express';
 import { loadConfig } from '../config';
-import { issueToken, principalOf } from './auth';
+import { authenticate, issueToken, principalOf } from './auth';
 
 describe('the principal a token names', () => {
   const jwt = loadConfig({
@@ -36,5 +37,35 @@ describe('the principal a token names', () => {
     const token = await issueToken(jwt, 'c-5', 'customer');
     const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
     expect(principalOf(payload, jwt)).toEqual({ role: 'customer', subject: 'c-5' });
+  });
+});
+
+describe('verified tokens remembered between requests', () => {
+  const jwt = loadConfig({}).jwt;
+  const request = (token: string) => ({ headers: { authorization: `Bearer ${token}` } }) as Request;
+
+  it('still refuses a remembered token once it has expired', async () => {
+    const token = await issueToken(jwt, 'c-7', 'customer', '2s');
+    expect(await authenticate(request(token), jwt)).toEqual({
+      kind: 'principal',
+      principal: { role: 'customer', subject: 'c-7' },
+    });
+    // The same token again is answered from memory, as long as it has not expired.
+    expect((await authenticate(request(token), jwt)).kind).toBe('principal');
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expect(await authenticate(request(token), jwt)).toEqual({
+      kind: 'refused',
+      status: 401,
+      detail: 'the token has expired',
+    });
+  });
+
+  it('does not remember a forged token: a changed signature is refused every time', async () => {
+    const token = await issueToken(jwt, 'c-8', 'customer');
+    expect((await authenticate(request(token), jwt)).kind).toBe('principal');
+    const forged = `${token.slice(0, -4)}AAAA`;
+    for (let i = 0; i < 2; i++) {
+      expect((await authenticate(request(forged), jwt)).kind).toBe('refused');
+    }
   });
 });

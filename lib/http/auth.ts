@@ -112,8 +112,37 @@ function verifierFor(jwt: JwtConfig): VerifyToken {
     verify = async (token) =>
       (await jwtVerify(token, secret, { ...claims, algorithms: ['HS256'] })).payload;
   }
-  verifiers.set(jwt, verify);
-  return verify;
+  const cached = rememberVerified(verify);
+  verifiers.set(jwt, cached);
+  return cached;
+}
+
+/** Verified tokens kept at most: a client sends the same token with request after request. */
+const VERIFIED_TOKENS = 10_000;
+/** Longest a verified token is trusted without checking its signature again (a rotated-out key). */
+const VERIFIED_FOR_MS = 60_000;
+
+/**
+ * Verification with a memory of the tokens it passed: the signature check (HMAC or RSA/ECDSA)
+ * and claim checks were most of the query API's CPU per read. A token is trusted again until
+ * it expires, for at most VERIFIED_FOR_MS; failures are never remembered. Oldest first out.
+ */
+function rememberVerified(verify: VerifyToken): VerifyToken {
+  const passed = new Map<string, { payload: JWTPayload; until: number }>();
+  return async (token) => {
+    const now = Date.now();
+    const known = passed.get(token);
+    if (known && known.until > now) return known.payload;
+    if (known) passed.delete(token);
+    const payload = await verify(token);
+    const expires = typeof payload.exp === 'number' ? payload.exp * 1000 : now;
+    if (passed.size >= VERIFIED_TOKENS) {
+      const oldest = passed.keys().next().value;
+      if (oldest !== undefined) passed.delete(oldest);
+    }
+    passed.set(token, { payload, until: Math.min(expires, now + VERIFIED_FOR_MS) });
+    return payload;
+  };
 }
 
 /** Why a token failed verification: the issuer's keys out of reach is not the caller's fault. */

@@ -141,7 +141,8 @@ export interface DocumentSpec {
   parameters?: Record<string, { name: string; description: string; schema: z.ZodType }>;
 }
 
-/** `/openapi.json` and the health endpoints every service has (lib/http/health.ts). */
+/** `/openapi.json`, the health endpoints (lib/http/health.ts) and `/metrics`
+ *  (lib/http/metrics-route.ts) every service has. */
 export function metaOperations(ready: {
   summary: string;
   description?: string;
@@ -174,6 +175,20 @@ export function metaOperations(ready: {
       success: { '200': { description: 'Ready', schema: ready.schema } },
       problems: { '503': [] },
       unavailable: 'Not ready: `dependencies` names what does not answer',
+    },
+    {
+      ...meta,
+      path: '/metrics',
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics of this process',
+      rateLimited: false,
+      success: {
+        '200': {
+          description: 'The Prometheus text exposition format (version 0.0.4)',
+          schema: z.string(),
+          mediaType: 'text/plain',
+        },
+      },
     },
   ];
 }

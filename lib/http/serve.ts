@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '../logger';
+import { shutdownTracing } from '../telemetry/trace-context';
 
 export interface RunningServer {
   server: Server;
@@ -82,6 +83,7 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     stop()
+      .then(shutdownTracing)
       .catch((err: unknown) => logger.error({ err }, 'error while stopping'))
       .finally(() => process.exit(0));
   };

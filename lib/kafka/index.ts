@@ -77,13 +77,15 @@ export async function pingKafka(config: Pick<Config, 'kafka'>, timeoutMs: number
 /**
  * Reads `partitions` from their start to their current end (or to `until`, per
  * `topic#partition`), committed records only, in offset order per partition; returns how many
- * records were read. Callers that must see a final end fence the writers first.
+ * records were read. Callers that must see a final end fence the writers first. `from` (per
+ * `topic#partition`) starts a partition later than its start.
  */
 export async function readToEnd(
   kafka: KafkaClient,
   partitions: TopicPartition[],
   onBatch: (batch: RecordBatch) => Promise<void> | void,
   until?: Map<string, bigint>,
+  from?: Map<string, bigint>,
 ): Promise<number> {
   const admin = kafka.admin();
   const ranges: { topic: string; partition: number; from: bigint; until: bigint }[] = [];
@@ -93,7 +95,13 @@ export async function readToEnd(
         if (!partitions.some((p) => p.topic === topic && p.partition === partition)) continue;
         const limit = until?.get(`${topic}#${partition}`);
         const end = limit !== undefined && limit < high ? limit : high;
-        ranges.push({ topic, partition, from: low, until: end });
+        const start = from?.get(`${topic}#${partition}`);
+        ranges.push({
+          topic,
+          partition,
+          from: start !== undefined && start > low ? start : low,
+          until: end,
+        });
       }
     }
   } finally {

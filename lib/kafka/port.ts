@@ -191,6 +191,8 @@ export interface GroupDescription {
   groupId: string;
   state: string;
   members: GroupMember[];
+  /** The id of the broker coordinating the group, where the client library tells it. */
+  coordinator?: number;
 }
 
 export interface KafkaAdmin {
@@ -228,4 +230,14 @@ export interface KafkaClient {
 /** Another producer with the same transactional id took over: stop using this one. */
 export class KafkaFencedError extends Error {
   override name = 'KafkaFencedError';
+}
+
+/**
+ * The consumer whose offsets a transaction carried is not (or no longer) a member of its
+ * group's current generation — its session lapsed while a coordinator moved, or a rebalance is
+ * under way — so the transaction was aborted. Nothing is wrong with what it carried: it goes
+ * again once the consumer has rejoined (or the partition's new owner takes it).
+ */
+export class KafkaGroupMembershipError extends Error {
+  override name = 'KafkaGroupMembershipError';
 }

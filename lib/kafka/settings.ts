@@ -10,8 +10,11 @@ export interface KafkaSettings {
   requestTimeoutMs?: number;
 }
 
-/** How a client-library error should be handled. */
-export type ErrorKind = 'retriable' | 'fenced' | 'fatal';
+/**
+ * How a client-library error should be handled. `stale-member`: the consumer of offsets sent
+ * in a transaction is not a member of its group's current generation (KafkaGroupMembershipError).
+ */
+export type ErrorKind = 'retriable' | 'fenced' | 'stale-member' | 'fatal';
 
 /** Waits `ms` (for backoff between attempts). */
 export const sleep = (ms: number): Promise<void> =>

@@ -1,4 +1,5 @@
-import { KafkaFencedError, type Transaction } from './port';
+import { transactionDuration, transactionRecords } from '../metrics/registry';
+import { KafkaFencedError, KafkaGroupMembershipError, type Transaction } from './port';
 import { type ErrorKind, sleep } from './settings';
 
 /** The adapter's primitives for one transaction. */
@@ -9,6 +10,14 @@ export interface TransactionPrimitives {
   classify(error: unknown): ErrorKind;
 }
 
+const message = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause));
+
+const staleMember = (cause: unknown): KafkaGroupMembershipError =>
+  new KafkaGroupMembershipError(
+    `the consumer is not a member of its group's current generation: ${message(cause)}`,
+    { cause },
+  );
+
 const fenced = (cause: unknown): KafkaFencedError =>
   new KafkaFencedError(
     `fenced: another producer took over this transactional id (${cause instanceof Error ? cause.message : String(cause)})`,
@@ -18,20 +27,25 @@ const fenced = (cause: unknown): KafkaFencedError =>
  * Runs `work` in a transaction and commits it (both adapters share this loop). A retriable
  * failure (a coordinator moving or loading, a previous commit still completing) aborts and
  * runs `work` again in a new transaction; being fenced — seen in the failure itself or in the
- * abort that follows it — becomes KafkaFencedError; anything else aborts and is thrown.
+ * abort that follows it — becomes KafkaFencedError; offsets refused because their consumer
+ * left its group's generation become KafkaGroupMembershipError (not retried here: the
+ * consumer must rejoin first); anything else aborts and is thrown.
  */
 export async function runTransaction<T>(
   primitives: TransactionPrimitives,
   work: (tx: Transaction) => Promise<T>,
   attempts = 8,
 ): Promise<T> {
+  const started = process.hrtime.bigint();
   for (let attempt = 1; ; attempt += 1) {
     let began = false;
     try {
-      const tx = await primitives.begin();
+      const tx = counted(await primitives.begin());
       began = true;
       const result = await work(tx);
       await primitives.commit();
+      transactionRecords.observe(tx.records);
+      transactionDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       return result;
     } catch (err) {
       let kind = primitives.classify(err);
@@ -43,10 +57,24 @@ export async function runTransaction<T>(
         }
       }
       if (kind === 'fenced') throw fenced(err);
+      if (kind === 'stale-member') throw staleMember(err);
       if (kind !== 'retriable' || attempt >= attempts) throw err;
       await sleep(Math.min(50 * attempt, 500));
     }
   }
+}
+
+/** `tx`, counting the records sent in it (for the transaction size histogram). */
+function counted(tx: Transaction): Transaction & { records: number } {
+  const wrapped = {
+    records: 0,
+    send: async (records: Parameters<Transaction['send']>[0]) => {
+      wrapped.records += records.length;
+      return tx.send(records);
+    },
+    sendOffsets: (...args: Parameters<Transaction['sendOffsets']>) => tx.sendOffsets(...args),
+  };
+  return wrapped;
 }
 
 /** Runs calls one after another (a producer has one transaction open at a time). */

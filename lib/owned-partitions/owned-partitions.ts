@@ -35,6 +35,8 @@ export interface OwnedPartitionsOptions<Local> {
 export class OwnedPartitions<Local> {
   private readonly consumer: GroupConsumer;
   private readonly loops = new Map<string, PartitionLoop<Local>>();
+  /** Owners of revoked partitions still stopping (a rebalance does not wait for them). */
+  private readonly stopping = new Set<Promise<void>>();
   private crash: Error | undefined;
 
   constructor(private readonly options: OwnedPartitionsOptions<Local>) {
@@ -102,7 +104,14 @@ export class OwnedPartitions<Local> {
     const key = partitionKey(p);
     const loop = this.loops.get(key);
     this.loops.delete(key);
-    await loop?.stop();
+    if (!loop) return;
+    const stopped = loop.stop();
+    this.stopping.add(stopped);
+    try {
+      await stopped;
+    } finally {
+      this.stopping.delete(stopped);
+    }
   }
 
   /** Whether this process owns `partition` now (its owner may still be rebuilding). */
@@ -146,5 +155,6 @@ export class OwnedPartitions<Local> {
         return this.release({ topic: key.slice(0, at), partition: Number(key.slice(at + 1)) });
       }),
     );
+    await Promise.all(this.stopping);
   }
 }

@@ -2,6 +2,7 @@ import {
   type GroupConsumer,
   type KafkaClient,
   KafkaFencedError,
+  KafkaGroupMembershipError,
   type TopicPartitionOffset,
   type TransactionalProducer,
 } from '../kafka/index';
@@ -22,6 +23,13 @@ type State = 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped';
 
 /** How long a partition stays quiet before offsets of batches that appended nothing commit. */
 const FLUSH_AFTER_MS = 2000;
+/**
+ * Longest `stop` waits for the transaction in flight: one waiting on a lost broker may take
+ * minutes to fail; the producer is closed under it (the next owner fences it anyway).
+ */
+const STOP_WAIT_MS = 10_000;
+/** Wait after a transaction refused for the consumer's group membership, before trying again. */
+const MEMBERSHIP_BACKOFF_MS = 1000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
@@ -232,7 +240,9 @@ export class PartitionLoop<Local> {
       await this.shutdown();
       return;
     }
-    this.failures += 1;
+    // The group's membership, not the batch, failed: it is no reason to set an entry aside.
+    const membership = error instanceof KafkaGroupMembershipError;
+    if (!membership) this.failures += 1;
     const [only] = batch;
     if (batch.length === 1 && only && this.failures >= 3) {
       // Fails alone, again and again: set it aside (a refusal or a dead letter) and go on.
@@ -251,12 +261,17 @@ export class PartitionLoop<Local> {
     }
     this.options.logger.warn(
       { ...where, err: error, failures: this.failures },
-      'batch failed; owner restarts from the log',
+      membership
+        ? 'consumer left its group generation; owner restarts from the log once it rejoins'
+        : 'batch failed; owner restarts from the log',
     );
+    // Stopped meanwhile (the partition was revoked): the next owner starts from the log.
+    if (!this.active) return;
     // Records come back (the log still has them); local requests were answered as failed.
     this.putBack(batch.filter((e) => 'record' in e));
     this.state = 'restarting';
-    await sleep(Math.min(100 * 2 ** this.failures, 5000));
+    // Rejoining takes the group a moment (a new coordinator, a session to time out).
+    await sleep(membership ? MEMBERSHIP_BACKOFF_MS : Math.min(100 * 2 ** this.failures, 5000));
     if (this.state !== 'restarting') return;
     this.started = this.open();
     await this.started;
@@ -289,11 +304,21 @@ export class PartitionLoop<Local> {
     }
   }
 
-  /** Stops for good (the partition was revoked): the current batch ends, queued requests are refused. */
-  async stop(): Promise<void> {
+  /**
+   * Stops for good (the partition was revoked): the current batch ends (or, after `waitMs`, its
+   * producer is closed under it), queued requests are refused.
+   */
+  async stop(waitMs = STOP_WAIT_MS): Promise<void> {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     this.state = 'stopping';
-    await this.draining?.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.draining?.catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.shutdown();
   }
 

@@ -2,14 +2,15 @@ import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../../lib/logger';
 import { createShardPools } from '../../lib/postgres';
 import type { ShardingRing } from '../../lib/sharding-ring';
+import { assertGeneration, readModelName } from '../../read-models/postgres/generations';
+import { ReadModelStatements } from '../../read-models/postgres/projection';
+import { createGenerationSchema } from '../../read-models/postgres/schema';
+import { ModelViolation, type PlannedEvent } from '../../read-models/postgres/statement';
 import {
   type ProjectedEvent,
   ProjectionPoisonError,
   type ProjectionTarget,
 } from '../runtime/projection';
-import { ModelViolation, type PlannedEvent, ReadModelStatements } from './apply-events';
-import { assertGeneration, readModelName } from './generations';
-import { createGenerationSchema } from './schema';
 
 export interface ReadModelTargetOptions {
   /** Checkpoint name; default `read-model@g<generation>`. */
@@ -74,7 +75,7 @@ interface ShardWork {
 }
 
 /**
- * The Postgres read model (projectors/README.md) over sharded databases: products on the
+ * The Postgres read model (read-models/README.md) over sharded databases: products on the
  * shard of their product id, orders with their lines and history on the shard of their
  * customer. Exactly once in effect: every apply writes each shard's rows and its checkpoint
  * in one transaction, skipping events at or below that shard's checkpoint, and commits on
@@ -233,7 +234,7 @@ export class ReadModelTarget implements ProjectionTarget {
         );
       }
       previous = offset;
-      let plan: PlannedEvent;
+      let plan: PlannedEvent | undefined;
       try {
         plan = this.statements.plan(event);
       } catch (err) {
@@ -241,6 +242,7 @@ export class ReadModelTarget implements ProjectionTarget {
           throw new ReadModelPoisonError(this.name, event, err.message);
         throw err;
       }
+      if (plan === undefined) continue; // a type the read models ignore: only the checkpoint moves
       (byShard[this.ring.shardFor(plan.routeKey)] as Routed[]).push({ event, offset, plan });
     }
     return byShard;

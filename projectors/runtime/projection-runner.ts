@@ -1,3 +1,4 @@
+import { context, type Span } from '@opentelemetry/api';
 import {
   type ConsumedRecord,
   type GroupConsumer,
@@ -9,6 +10,14 @@ import {
   type TopicPartitionOffset,
 } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
+import { projectionApplied } from '../../lib/metrics/registry';
+import {
+  contextWith,
+  endSpan,
+  startConsumerSpan,
+  TRACERS,
+} from '../../lib/telemetry/trace-context';
+import { projectedEvent } from '../../read-models/projected-event';
 import { decodeEvent } from '../../schemas/codec';
 import { type ProjectedEvent, ProjectionPoisonError, type ProjectionTarget } from './projection';
 
@@ -44,6 +53,7 @@ export class ProjectionRunner {
   private readonly next = new Map<string, bigint>();
   /** Per topic#partition, its applies one after the other (batches and passed markers). */
   private readonly turns = new Map<string, Promise<void>>();
+  private crash: Error | undefined;
 
   constructor(private readonly options: RunnerOptions) {
     this.consumer = options.kafka.groupConsumer({
@@ -56,6 +66,11 @@ export class ProjectionRunner {
     this.producer = options.kafka.producer();
   }
 
+  /** The error that stopped the consumer for good, if one did (its supervisor restarts it). */
+  get crashed(): Error | undefined {
+    return this.crash;
+  }
+
   async start(): Promise<void> {
     await this.consumer.start({
       onAssigned: (partitions) => this.seekToCheckpoints(partitions),
@@ -64,11 +79,13 @@ export class ProjectionRunner {
       },
       onBatch: (batch) => this.inTurn(partitionKey(batch), () => this.handleBatch(batch)),
       onPosition: (position) => this.pass(position),
-      onCrash: (err) =>
+      onCrash: (err) => {
+        this.crash = err;
         this.options.logger.error(
           { err, projection: this.options.target.name },
           'projection consumer stopped',
-        ),
+        );
+      },
     });
   }
 
@@ -158,23 +175,56 @@ export class ProjectionRunner {
     last: bigint,
   ): Promise<void> {
     const events: ProjectedEvent[] = [];
+    // One span per event, continuing the trace of the command that caused it, for as long as
+    // its chunk's apply takes.
+    const spans: Span[] = [];
+    const projection = this.options.target.name;
     for (const record of chunk) {
       try {
         const { event, meta } = decodeEvent(record);
-        const { type, ...data } = event;
-        events.push({ topic, partition, offset: String(record.offset), type, data, meta });
+        events.push(
+          projectedEvent(event, { topic, partition, offset: String(record.offset), meta }),
+        );
+        spans.push(
+          startConsumerSpan(TRACERS.projectors, `project ${event.type}`, meta, {
+            'orderstream.projection': projection,
+            'messaging.destination.name': topic,
+          }),
+        );
       } catch (err) {
         await this.deadLetter(record, err);
       }
     }
     try {
-      await this.options.target.apply(topic, partition, events, String(last));
+      await this.applyTraced(topic, partition, chunk, events, last, spans);
+    } catch (err) {
+      for (const span of spans) endSpan(span, err);
+      throw err;
+    }
+    for (const span of spans) endSpan(span);
+  }
+
+  private async applyTraced(
+    topic: string,
+    partition: number,
+    chunk: ConsumedRecord[],
+    events: ProjectedEvent[],
+    last: bigint,
+    spans: Span[],
+  ): Promise<void> {
+    const active = spans.length === 1 ? spans[0] : undefined;
+    const apply = () => this.options.target.apply(topic, partition, events, String(last));
+    try {
+      // A lone event's span is the parent of the store's calls (pg, ioredis spans).
+      await (active ? context.with(contextWith(active), apply) : apply());
+      projectionApplied.inc({ projection: this.options.target.name }, events.length);
     } catch (err) {
       if (!(err instanceof ProjectionPoisonError)) throw err;
       // Find the culprit(s): apply one event at a time, setting aside those that cannot be.
       for (const event of events) {
         try {
           await this.options.target.apply(topic, partition, [event], event.offset);
+          projectionApplied.inc({ projection: this.options.target.name });
         } catch (single) {
           if (!(single instanceof ProjectionPoisonError)) throw single;
           const record = chunk.find((r) => String(r.offset) === event.offset) as ConsumedRecord;

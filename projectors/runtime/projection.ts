@@ -1,16 +1,6 @@
-import type { EventMetadata } from '../../schemas/codec';
+import type { ProjectedEvent } from '../../read-models/projected-event';
 
-/** One decoded event as a projection sees it, with its place in the log. */
-export interface ProjectedEvent {
-  topic: string;
-  partition: number;
-  /** Kafka offset as a decimal string. */
-  offset: string;
-  type: string;
-  /** The event's fields (everything but `type`). */
-  data: Record<string, unknown>;
-  meta: EventMetadata;
-}
+export type { ProjectedEvent };
 
 /**
  * Where a projection writes (a set of Postgres shards, Redis, …). The runtime feeds it each

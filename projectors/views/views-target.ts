@@ -1,13 +1,20 @@
 import type { Logger } from '../../lib/logger';
 import { createRedis, type Redis } from '../../lib/redis';
+import { ModelViolation } from '../../read-models/projected-event';
+import { APPLY_SCRIPT } from '../../read-models/views/apply-script';
+import {
+  checkpointField,
+  currentViewsGeneration,
+  type ViewsKeys,
+  viewsKeys,
+} from '../../read-models/views/keys';
+import { type ViewsChange, viewsChange } from '../../read-models/views/projection';
+import { scanPrefix } from '../../read-models/views/scan';
 import {
   type ProjectedEvent,
   ProjectionPoisonError,
   type ProjectionTarget,
 } from '../runtime/projection';
-import { APPLY_SCRIPT } from './apply-script';
-import { checkpointField, currentViewsGeneration, type ViewsKeys, viewsKeys } from './keys';
-import { scanPrefix } from './scan';
 
 interface CommonOptions {
   /** config.redis.keyPrefix (`REDIS_KEY_PREFIX`). */
@@ -55,6 +62,13 @@ export class ViewsPoisonError extends ProjectionPoisonError {
 
 const COMMAND = 'orderstreamViewsApply';
 
+/** An event the views projection could not map: the script sets it aside above the checkpoint. */
+interface RefusedChange {
+  type: string;
+  offset: string;
+  refused: string;
+}
+
 /** The script as ioredis' `defineCommand` exposes it on the client. */
 type ApplyCommand = (
   checkpointKey: string,
@@ -80,7 +94,7 @@ function toJson(value: unknown): string {
 }
 
 /**
- * The `views` projection (projectors/README.md, "Redis views"): applies each batch of one
+ * The `views` projection (read-models/README.md, "Redis views"): applies each batch of one
  * partition with one Lua script call that changes the views and that partition's checkpoint
  * together, skipping events at or below the checkpoint.
  */
@@ -224,19 +238,17 @@ export class ViewsTarget implements ProjectionTarget {
     events: ProjectedEvent[],
     lastOffset: string,
   ): Promise<void> {
-    const payload = events.map((e) => {
-      const at = Date.parse(e.meta.occurredAt);
-      const known = Number.isFinite(at);
-      return {
-        type: e.type,
-        offset: e.offset,
-        data: e.data,
-        // UTC, so `updatedAt` values compare as text; null (a poison order event) when unreadable.
-        occurredAt: known ? new Date(at).toISOString() : null,
-        occurredAtMs: known ? at : null,
-        version: e.meta.aggregateVersion,
-      };
-    });
+    const payload: (ViewsChange | RefusedChange)[] = [];
+    for (const event of events) {
+      try {
+        const change = viewsChange(event);
+        if (change) payload.push(change);
+      } catch (err) {
+        if (!(err instanceof ModelViolation)) throw err;
+        // The script refuses it unless the checkpoint already passed it (set aside before).
+        payload.push({ type: event.type, offset: event.offset, refused: err.message });
+      }
+    }
     const reply = await this.applyCommand(
       this.keys.checkpointKey,
       this.keys.prefix,

@@ -1,15 +1,12 @@
 import type { Request } from 'express';
 import type { Config } from '../../lib/config';
 import { requireRole } from '../../lib/http/auth';
-import type { ShardingRing } from '../../lib/sharding-ring';
 import type { ShardReader } from '../read-side/shard-reader';
 import type { ViewsReader } from '../read-side/views-reader';
 
 /** What the query API's routes read from. */
 export interface QueryContext {
   config: Config;
-  /** Products by product id, orders by customer id (lib/sharding-ring.ts). */
-  ring: ShardingRing;
   shards: ShardReader;
   views: ViewsReader;
   /** The topics both read stores consume (`<prefix>.product.events`, `<prefix>.order.events`). */
@@ -18,11 +15,6 @@ export interface QueryContext {
 
 /** Any signed-in caller: admin, customer or service. */
 export const anyRole = (config: Config) => requireRole(config.jwt, 'admin', 'customer', 'service');
-
-/** Every shard index, for scatter reads. */
-export function allShards(ring: ShardingRing): number[] {
-  return ring.shards.map((_, i) => i);
-}
 
 /** The customer a request is limited to (a customer reads only its own orders); staff: none. */
 export function ownCustomer(req: Request): string | undefined {

@@ -1,22 +1,15 @@
 import { z } from 'zod';
+import type { OrderKey } from '../../read-models/orders/queries';
+import type { ProductKey } from '../../read-models/products/queries';
 
 /**
  * Keyset cursors: opaque to clients (base64url of a small JSON object), naming the last item a
  * page ended with and which listing they belong to.
  */
 
-/** Where a product listing (`order by price_amount, product_id`) continues after. */
-export interface ProductCursor {
-  priceAmount: string;
-  productId: string;
-}
-
-/** Where a customer's order listing (`order by placed_at desc, order_id desc`) continues after. */
-export interface OrderCursor {
-  /** The exact placed-at, to the microsecond, UTC: `2025-01-31T12:00:00.123456Z`. */
-  placedAt: string;
-  orderId: string;
-}
+/** Where a product listing continues after, and a customer's order listing. */
+export type ProductCursor = ProductKey;
+export type OrderCursor = OrderKey;
 
 /** An id as the read model stores it (lib/postgres-text.ts): never a NUL. */
 const storedId = z

@@ -13,6 +13,14 @@ import {
   type SuccessResponse,
   schemaRegistry,
 } from '../../lib/http/openapi';
+import {
+  revenuePerCategoryParams,
+  revenuePerCategorySchema,
+  salesPerMinuteParams,
+  salesPerMinuteSchema,
+  topProductsParams,
+  topProductsSchema,
+} from './analytics-schemas';
 import { bestSellersQuery, customerOrdersQuery, productListQuery } from './query-schemas';
 import {
   bestSellerSchema,
@@ -88,6 +96,52 @@ function read(spec: ReadSpec): ApiOperation {
     },
     unavailable: CONSISTENCY_WAIT,
   };
+}
+
+/** Staff reads of the analytics read model (no consistency token: it is not what they wait for). */
+function analyticsOperations(): ApiOperation[] {
+  const op = (
+    path: string,
+    operationId: string,
+    summary: string,
+    query: z.ZodObject,
+    schema: z.ZodType,
+  ): ApiOperation => ({
+    method: 'get',
+    path,
+    operationId,
+    summary,
+    description:
+      'A sale is an order confirmed, counted in the minute (UTC) of its confirmation; an order cancelled or returned after it was confirmed is taken back out of that minute. From the analytics read model (orderstream replay analytics rebuilds it).',
+    tag: 'analytics',
+    roles: ['admin', 'service'],
+    query,
+    success: { '200': { description: summary, schema } },
+    unavailable: 'A store is not answering: retry after Retry-After',
+  });
+  return [
+    op(
+      '/analytics/sales-per-minute',
+      'getSalesPerMinute',
+      'Orders, units and revenue per minute and currency',
+      salesPerMinuteParams,
+      salesPerMinuteSchema,
+    ),
+    op(
+      '/analytics/revenue-per-category',
+      'getRevenuePerCategory',
+      'Units and revenue per day, category and currency',
+      revenuePerCategoryParams,
+      revenuePerCategorySchema,
+    ),
+    op(
+      '/analytics/top-products',
+      'getTopProducts',
+      'The best-selling products by units over a sliding window',
+      topProductsParams,
+      topProductsSchema,
+    ),
+  ];
 }
 
 const productId = { id: 'Product id' };
@@ -206,6 +260,7 @@ const operations: ApiOperation[] = [
     postgres: true,
     forbidden: true,
   }),
+  ...analyticsOperations(),
   ...metaOperations({
     summary: 'Ready: every Postgres shard and Redis answer',
     description: 'A follower shard that does not answer makes it "degraded", not unready.',
@@ -221,6 +276,10 @@ export const openApiDocument = buildDocument({
   tags: [
     { name: 'catalogue', description: 'Products, stock, categories, best sellers' },
     { name: 'orders', description: 'Orders, their history and live status' },
+    {
+      name: 'analytics',
+      description: 'Sales per minute, revenue per category and day, top products',
+    },
   ],
   registry,
   operations,

@@ -1,24 +1,23 @@
 import { type Request, type Response, Router } from 'express';
-import { escapeIdentifier } from 'pg';
 import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
-import { fromPgText, toPgText } from '../../lib/postgres-text';
-import { allShards, anyRole, ownCustomer, type QueryContext } from './context';
+import { fromPgText } from '../../lib/postgres-text';
+import {
+  customerOrders,
+  historyJson,
+  orderHistory,
+  orderJson,
+  orderKey,
+  orderWithLines,
+  orderWithLinesJson,
+} from '../../read-models/orders/queries';
+import type { Queryable } from '../../read-models/postgres/generations';
+import { everyShard, shardOf } from '../read-side/shard-reader';
+import { anyRole, ownCustomer, type QueryContext } from './context';
 import { encodeOrderCursor } from './cursor';
 import { parseQuery } from './query-params';
 import { customerOrdersQuery } from './query-schemas';
 import { READ_FROM_HEADER, readConsistency } from './read-request';
-import {
-  HISTORY_COLUMNS,
-  type HistoryRow,
-  historyJson,
-  LINE_COLUMNS,
-  type LineRow,
-  type OrderRow,
-  orderColumns,
-  orderJson,
-  orderWithLinesJson,
-} from './shapes';
 
 /** Unknown, or another customer's: the same answer, so a customer learns nothing of others. */
 export function orderNotFound(res: Response, orderId: string): void {
@@ -41,22 +40,21 @@ export function orderRoutes(ctx: QueryContext): Router {
   const signedIn = anyRole(ctx.config);
 
   /**
-   * Looks one order up on every shard (`select` gets the schema and returns rows carrying
+   * Looks one order up on every shard (`query` returns a shard's rows of the order, each carrying
    * `customer_id`), answering 404 for an unknown order or another customer's; else the rows.
    */
   async function readOwnOrder<R extends { customer_id: string }>(
     req: Request,
     res: Response,
-    select: (s: string) => string,
+    query: (db: Queryable, schema: string, orderId: string) => Promise<R[]>,
   ): Promise<R[] | undefined> {
     const consistency = readConsistency(req, res, ctx.topics);
     if (!consistency) return undefined;
     const orderId = req.params.id as string;
     const { results, from } = await ctx.shards.read(
-      allShards(ctx.ring),
+      everyShard,
       consistency.positions,
-      async (db, schema) =>
-        (await db.query<R>(select(escapeIdentifier(schema)), [toPgText(orderId)])).rows,
+      (db, schema) => query(db, schema, orderId),
     );
     res.setHeader(READ_FROM_HEADER, from);
     const rows = results.find((r) => r.length > 0);
@@ -69,28 +67,12 @@ export function orderRoutes(ctx: QueryContext): Router {
   }
 
   router.get('/orders/:id', signedIn, async (req, res) => {
-    const rows = await readOwnOrder<OrderRow & LineRow>(
-      req,
-      res,
-      (s) => `select ${orderColumns(s)}, ${LINE_COLUMNS}
-                from ${s}.orders o
-                left join ${s}.order_lines l on l.order_id = o.order_id
-               where o.order_id = $1
-               order by l.line_no`,
-    );
+    const rows = await readOwnOrder(req, res, orderWithLines);
     if (rows) res.json(orderWithLinesJson(rows));
   });
 
   router.get('/orders/:id/history', signedIn, async (req, res) => {
-    const rows = await readOwnOrder<HistoryRow>(
-      req,
-      res,
-      (s) => `select ${HISTORY_COLUMNS}
-                from ${s}.orders o
-                left join ${s}.order_history h on h.order_id = o.order_id
-               where o.order_id = $1
-               order by h.aggregate_version`,
-    );
+    const rows = await readOwnOrder(req, res, orderHistory);
     if (rows) res.json(historyJson(rows));
   });
 
@@ -109,32 +91,16 @@ export function orderRoutes(ctx: QueryContext): Router {
     const consistency = readConsistency(req, res, ctx.topics);
     if (!consistency) return;
     const { results, from } = await ctx.shards.read(
-      [ctx.ring.shardFor(customerId)],
+      shardOf(customerId),
       consistency.positions,
-      async (db, schema) => {
-        const values: unknown[] = [toPgText(customerId)];
-        const param = (value: unknown) => {
-          values.push(value);
-          return `$${values.length}`;
-        };
-        const where = ['o.customer_id = $1'];
-        if (query.status) where.push(`o.status = ${param(query.status)}`);
-        if (query.cursor) {
-          where.push(
-            `(o.placed_at, o.order_id) < (${param(query.cursor.placedAt)}::timestamptz, ${param(query.cursor.orderId)}::text)`,
-          );
-        }
-        const s = escapeIdentifier(schema);
-        const { rows } = await db.query<OrderRow>(
-          `select ${orderColumns(s)}
-             from ${s}.orders o
-            where ${where.join(' and ')}
-            order by o.placed_at desc, o.order_id desc
-            limit ${param(query.limit + 1)}`,
-          values,
-        );
-        return rows;
-      },
+      (db, schema) =>
+        customerOrders(
+          db,
+          schema,
+          customerId,
+          { status: query.status, after: query.cursor },
+          query.limit + 1,
+        ),
     );
     res.setHeader(READ_FROM_HEADER, from);
     const rows = results[0] ?? [];
@@ -142,10 +108,7 @@ export function orderRoutes(ctx: QueryContext): Router {
     const last = page.at(-1);
     res.json({
       items: page.map(orderJson),
-      nextCursor:
-        rows.length > query.limit && last
-          ? encodeOrderCursor({ placedAt: last.placed_at_exact, orderId: last.order_id })
-          : null,
+      nextCursor: rows.length > query.limit && last ? encodeOrderCursor(orderKey(last)) : null,
     });
   });
 

@@ -1,14 +1,18 @@
 import { type Response, Router } from 'express';
-import { escapeIdentifier } from 'pg';
 import { refuseControlCharactersInParams } from '../../lib/http/input-guard';
 import { sendProblem } from '../../lib/http/problem';
 import type { Logger } from '../../lib/logger';
-import { fromPgText, toPgText } from '../../lib/postgres-text';
-import type { Queryable } from '../../projectors/read-model/generations';
-import { allShards, anyRole, ownCustomer, type QueryContext } from './context';
+import { fromPgText } from '../../lib/postgres-text';
+import {
+  isSettled,
+  type OrderStatusRow,
+  orderStatus,
+  orderStatusJson,
+} from '../../read-models/orders/queries';
+import { everyShard } from '../read-side/shard-reader';
+import { anyRole, ownCustomer, type QueryContext } from './context';
 import { orderNotFound } from './order-routes';
 import { READ_FROM_HEADER, readConsistency } from './read-request';
-import { isSettled, type OrderStatusRow, orderStatusColumns, orderStatusJson } from './shapes';
 
 export interface OrderStreamOptions {
   /** How often an open stream reads its order again (default 200 ms). */
@@ -57,20 +61,6 @@ export class OrderStreams {
   }
 }
 
-/** The order's status row in one shard, or undefined when it is not there. */
-async function readStatus(
-  db: Queryable,
-  schema: string,
-  orderId: string,
-): Promise<OrderStatusRow | undefined> {
-  const s = escapeIdentifier(schema);
-  const { rows } = await db.query<OrderStatusRow>(
-    `select ${orderStatusColumns(s)} from ${s}.orders o where o.order_id = $1`,
-    [toPgText(orderId)],
-  );
-  return rows[0];
-}
-
 /** An order's `status` event: its SSE text (the id is the order version), data and whether settled. */
 interface StatusEvent {
   version: number;
@@ -86,7 +76,7 @@ function statusEvent(row: OrderStatusRow): StatusEvent {
     version: row.version,
     data,
     text: `id: ${row.version}\nevent: status\ndata: ${JSON.stringify(data)}\n\n`,
-    settled: isSettled(data.progress),
+    settled: isSettled(data),
   };
 }
 
@@ -119,9 +109,9 @@ export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Rou
     if (!consistency) return;
     const orderId = req.params.id as string;
     const { results, from } = await ctx.shards.read(
-      allShards(ctx.ring),
+      everyShard,
       consistency.positions,
-      (db, schema) => readStatus(db, schema, orderId),
+      (db, schema) => orderStatus(db, schema, orderId),
     );
     const first = results.find((row) => row !== undefined);
     const owner = ownCustomer(req);
@@ -148,7 +138,8 @@ export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Rou
     res.setHeader(READ_FROM_HEADER, from);
     res.flushHeaders();
 
-    const shard = ctx.ring.shardFor(fromPgText(first.customer_id));
+    // Polled by customer, not by shard: a grow (`shards add`) may move the order to another shard.
+    const customerId = fromPgText(first.customer_id);
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
@@ -172,8 +163,8 @@ export function orderStreamRoutes(ctx: QueryContext, streams: OrderStreams): Rou
       if (stopped) return;
       streams.polls++;
       try {
-        const row = await ctx.shards.readLeader(shard, (db, schema) =>
-          readStatus(db, schema, orderId),
+        const row = await ctx.shards.readLeader(customerId, (db, schema) =>
+          orderStatus(db, schema, orderId),
         );
         if (stopped) return;
         if (!row) return end();

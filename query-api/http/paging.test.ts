@@ -1,10 +1,10 @@
+import { compareDecimal, compareText, mergePages } from '../../read-models/keyset';
 import {
   decodeOrderCursor,
   decodeProductCursor,
   encodeOrderCursor,
   encodeProductCursor,
 } from './cursor';
-import { compareDecimal, compareText, mergePages } from './keyset';
 
 describe('keyset cursors', () => {
   it('round-trip, and are opaque base64url', () => {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { ORDER_STATUSES } from '../../domain';
 import { lineText } from '../../lib/http/text';
 import { decodeOrderCursor, decodeProductCursor } from './cursor';
 import { cursorParam, limitParam, priceParam } from './query-params';
-import { ORDER_STATUSES } from './shapes';
 
 /** The query strings of the query API's listings (the routes parse with them; OpenAPI shows them). */
 

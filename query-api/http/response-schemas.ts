@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDER_PROGRESS, ORDER_STATUSES } from './shapes';
+import { ORDER_PROGRESS, ORDER_STATUSES } from '../../domain';
 
 /**
  * What the query API answers, as zod schemas: the OpenAPI document shows them, and the query

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import type { LogPosition } from '../../lib/consistency-token';
 import type { Logger } from '../../lib/logger';
-import { type Queryable, readModelName, schemaFor } from '../../projectors/read-model/generations';
+import type { ShardingRing } from '../../lib/sharding-ring';
+import { type Queryable, readModelName, schemaFor } from '../../read-models/postgres/generations';
 import type { CachedValue } from './cached-value';
 import {
   type Checkpoints,
@@ -18,20 +19,40 @@ export type ReadFrom = 'leader' | 'follower';
 /** One shard's part of a read: runs against `db`, the shard's database, in generation `schema`. */
 export type ShardQuery<T> = (db: Queryable, schema: string, shard: number) => Promise<T>;
 
+/** The generation readers use and the ring its rows are placed by. */
+export interface ReadLayout {
+  generation: number;
+  ring: ShardingRing;
+}
+
+/**
+ * Which shards a read asks, by the ring of the generation it reads: the shards a generation
+ * uses are its own (`orderstream shards add` builds the next one on a larger ring).
+ */
+export type ShardRoute = (ring: ShardingRing) => readonly number[];
+
+/** Every shard of the ring, for scatter reads. */
+export const everyShard: ShardRoute = (ring) => ring.shards.map((_, i) => i);
+
+/** The shard holding `key` (a product id, a customer id). */
+export const shardOf =
+  (key: string): ShardRoute =>
+  (ring) => [ring.shardFor(key)];
+
 export interface ShardReadResult<T> {
-  /** One result per shard asked, in the order asked. */
+  /** One result per shard asked, in the order the route gave them. */
   results: T[];
   from: ReadFrom;
   generation: number;
 }
 
 export interface ShardReaderOptions {
-  /** The leader shard pools, in ring order. */
-  leaders: readonly Pool[];
-  /** The follower shard pools, one per leader in the same order; empty when there are none. */
+  /** The leader pool of shard `i` (ring order); it may open shards beyond the configured ones. */
+  leader: (shard: number) => Pool;
+  /** The follower shard pools, one per configured shard in the same order; empty when none. */
   followers: readonly Pool[];
-  /** The generation readers use (`public.projection_generations` on shard 0, cached). */
-  generation: CachedValue<number>;
+  /** The generation readers use and its ring (on shard 0, cached). */
+  layout: CachedValue<ReadLayout>;
   /** The topics the read model consumes (its checkpoints name them). */
   topics: readonly string[];
   consistencyWaitMs: number;
@@ -50,7 +71,7 @@ function isMissingRelation(err: unknown): boolean {
 }
 
 /**
- * Reads the sharded Postgres read model (projectors/README.md): picks the generation, waits
+ * Reads the sharded Postgres read model (read-models/README.md): picks the generation, waits
  * for a consistency token on the shards a query reads, and reads a follower instead of the
  * leader when the follower is known to be fresh enough. A follower that is down, lagging or
  * failing only ever sends the read to the leader.
@@ -59,36 +80,32 @@ export class ShardReader {
   private readonly followerDownUntil: number[];
 
   constructor(private readonly options: ShardReaderOptions) {
-    if (options.followers.length > 0 && options.followers.length !== options.leaders.length) {
-      throw new RangeError(
-        `one follower per shard is needed: ${options.followers.length} followers for ${options.leaders.length} shards`,
-      );
-    }
     this.followerDownUntil = options.followers.map(() => 0);
   }
 
   /**
-   * Runs `query` on each of `shards` (indexes in ring order). With `positions` (a consistency
-   * token, already narrowed to the read model's topics and never empty) the read happens once
-   * those shards have applied them, or fails with ConsistencyTimeoutError.
+   * Runs `query` on each shard `route` picks in the ring of the generation read. With
+   * `positions` (a consistency token, already narrowed to the read model's topics and never
+   * empty) the read happens once those shards have applied them, or fails with
+   * ConsistencyTimeoutError.
    */
   async read<T>(
-    shards: readonly number[],
+    route: ShardRoute,
     positions: readonly LogPosition[] | undefined,
     query: ShardQuery<T>,
   ): Promise<ShardReadResult<T>> {
     for (let attempt = 0; ; attempt++) {
       // A retry (the generation was dropped under the read) reads the pointer again.
-      const current = await this.options.generation.get(attempt > 0);
+      const current = await this.options.layout.get(attempt > 0);
       if (this.options.followers.length > 0) {
-        const results = await this.readFollowers(shards, current, positions, query);
-        if (results) return { results, from: 'follower', generation: current };
+        const results = await this.readFollowers(route(current.ring), current, positions, query);
+        if (results) return { results, from: 'follower', generation: current.generation };
       }
-      const generation = positions ? await this.waitForLeader(shards, positions) : current;
+      const { generation, ring } = positions ? await this.waitForLeader(route, positions) : current;
       try {
         const schema = schemaFor(generation);
         const results = await Promise.all(
-          shards.map((shard) => query(this.leader(shard), schema, shard)),
+          route(ring).map((shard) => query(this.leader(shard), schema, shard)),
         );
         return { results, from: 'leader', generation };
       } catch (err) {
@@ -100,13 +117,14 @@ export class ShardReader {
   }
 
   /**
-   * Runs `query` on the leader of `shard` in the generation readers use: one query (the
-   * generation pointer is cached), no follower, no consistency wait. For polling what an
-   * earlier `read` found (the order stream); the leader is where changes show first.
+   * Runs `query` on the leader of the shard holding `key` in the generation readers use: one
+   * query (the generation pointer is cached), no follower, no consistency wait. For polling
+   * what an earlier `read` found (the order stream); the leader is where changes show first.
    */
-  async readLeader<T>(shard: number, query: ShardQuery<T>): Promise<T> {
+  async readLeader<T>(key: string, query: ShardQuery<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const generation = await this.options.generation.get(attempt > 0);
+      const { generation, ring } = await this.options.layout.get(attempt > 0);
+      const shard = ring.shardFor(key);
       try {
         return await query(this.leader(shard), schemaFor(generation), shard);
       } catch (err) {
@@ -118,9 +136,7 @@ export class ShardReader {
   }
 
   private leader(shard: number): Pool {
-    const pool = this.options.leaders[shard];
-    if (!pool) throw new RangeError(`no shard ${shard}`);
-    return pool;
+    return this.options.leader(shard);
   }
 
   private follower(shard: number): Pool {
@@ -129,36 +145,42 @@ export class ShardReader {
     return pool;
   }
 
-  /** Waits until every shard in `shards` has applied `positions`; the generation it checked. */
+  /**
+   * Waits until every shard `route` picks has applied `positions`; the generation (and ring)
+   * it checked.
+   */
   private async waitForLeader(
-    shards: readonly number[],
+    route: ShardRoute,
     positions: readonly LogPosition[],
-  ): Promise<number> {
+  ): Promise<ReadLayout> {
     const { consistencyWaitMs, pollIntervalMs } = this.options;
-    const generation = await pollUntil(
+    const layout = await pollUntil(
       async () => {
         // Follow a switch during the wait: the new generation's checkpoints are what count.
-        const g = await this.options.generation.get();
+        const current = await this.options.layout.get();
         const done = await Promise.all(
-          shards.map(async (shard) =>
-            satisfies(await checkpoints(this.leader(shard), g, this.options.topics), positions),
+          route(current.ring).map(async (shard) =>
+            satisfies(
+              await checkpoints(this.leader(shard), current.generation, this.options.topics),
+              positions,
+            ),
           ),
         );
-        return done.every(Boolean) ? g : undefined;
+        return done.every(Boolean) ? current : undefined;
       },
       consistencyWaitMs,
       pollIntervalMs,
     );
-    if (generation === undefined) {
+    if (layout === undefined) {
       throw new ConsistencyTimeoutError('read model', consistencyWaitMs);
     }
-    return generation;
+    return layout;
   }
 
   /** The results from the followers of `shards`, or undefined when the leader should answer. */
   private async readFollowers<T>(
     shards: readonly number[],
-    generation: number,
+    { generation }: ReadLayout,
     positions: readonly LogPosition[] | undefined,
     query: ShardQuery<T>,
   ): Promise<T[] | undefined> {

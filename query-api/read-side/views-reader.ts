@@ -1,6 +1,6 @@
 import type { LogPosition } from '../../lib/consistency-token';
 import type { Redis } from '../../lib/redis';
-import { checkpointField, type ViewsKeys, viewsKeys } from '../../projectors/views/keys';
+import { checkpointField, type ViewsKeys, viewsKeys } from '../../read-models/views/keys';
 import type { CachedValue } from './cached-value';
 import { ConsistencyTimeoutError, parseOffset, pollUntil } from './consistency';
 
@@ -15,7 +15,7 @@ export interface ViewsReaderOptions {
 }
 
 /**
- * Reads the Redis views (projectors/README.md): picks the generation and waits for a
+ * Reads the Redis views (read-models/README.md): picks the generation and waits for a
  * consistency token on the generation's checkpoint hash.
  */
 export class ViewsReader {

@@ -8,6 +8,7 @@ import { topicNames } from '../../lib/topics';
 import { createQueryApi, type QueryApi } from '../../query-api/app';
 import {
   call,
+  callRetryingUnavailable,
   type HttpResult,
   isolatedConfig,
   type RunningCommandApi,
@@ -108,11 +109,11 @@ describe('bad input', () => {
     });
     expect(created.status).toBe(201);
     productId = created.body.aggregateId as string;
-    const placed = await call(commands.url, 'POST', '/orders', {
+    const placed = await callRetryingUnavailable(commands.url, '/orders', {
       token: customer,
       body: { items: [{ productId, quantity: 1 }] },
     });
-    expect(placed.status).toBe(201);
+    expect({ status: placed.status, body: placed.body }).toMatchObject({ status: 201 });
     orderId = placed.body.aggregateId as string;
   });
 

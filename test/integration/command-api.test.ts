@@ -160,6 +160,11 @@ describe('command API against the real broker', () => {
       body: { name: 'Huge mug', price: { amount: 1499, currency: 'USD' } },
     });
     expect(wrongCurrency.status).toBe(422);
+    // The decider's own sentence (domain/money.ts), asked before anything was sent.
+    expect(wrongCurrency.body).toMatchObject({
+      code: 'currency_mismatch',
+      detail: `price is in USD but product ${id} is priced in EUR`,
+    });
   });
 
   it('answers a business refusal with 409 problem+json and its code', async () => {
@@ -180,6 +185,43 @@ describe('command API against the real broker', () => {
       code: 'insufficient_stock',
       detail: expect.stringContaining('10'),
     });
+  });
+
+  it('sets a purchase limit that reservations then keep to, and lifts it', async () => {
+    const created = await call(api.url, 'POST', '/products', {
+      token: admin,
+      body: { ...product, sku: 'MUG-LIMIT' },
+    });
+    const id = created.body.aggregateId as string;
+    const setLimit = (limit: unknown) =>
+      call(api.url, 'POST', `/products/${id}/purchase-limit`, { token: admin, body: { limit } });
+    const limited = await setLimit(2);
+    expect(limited.status).toBe(200);
+    expect(limited.body.events).toEqual([
+      expect.objectContaining({
+        type: 'ProductPurchaseLimitSet',
+        data: { productId: id, limit: 2 },
+      }),
+    ]);
+    expect((await setLimit(0)).body).toMatchObject({
+      status: 400,
+      errors: [expect.objectContaining({ field: 'limit' })],
+    });
+    const service = await tokenFor(config, 'service', 'saga');
+    const reserve = (orderId: string, quantity: number) =>
+      call(api.url, 'POST', `/products/${id}/reservations`, {
+        token: service,
+        body: { orderId, quantity },
+      });
+    expect((await reserve('o-1', 3)).body).toMatchObject({
+      status: 409,
+      code: 'purchase_limit_exceeded',
+    });
+    expect((await reserve('o-2', 2)).status).toBe(200);
+    expect((await setLimit(null)).body.events).toEqual([
+      expect.objectContaining({ data: { productId: id, limit: null } }),
+    ]);
+    expect((await reserve('o-3', 3)).status).toBe(200);
   });
 
   describe('idempotency', () => {

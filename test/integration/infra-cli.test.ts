@@ -35,11 +35,11 @@ describe('orderstream infra with its own local broker', () => {
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/kafka: started broker \(pid \d+\)/);
-    expect(first.stdout).toMatch(/kafka: created 12 topics/);
+    expect(first.stdout).toMatch(/kafka: created 13 topics/);
     expect(first.stdout).toMatch(/postgres: created shard databases .*_cli_shard_0/);
     // The last line says what this `up` did.
     expect(first.stdout.trimEnd().split('\n').pop()).toBe(
-      'infra up: started kafka; created 12 topics; created 4 shard databases; migrated 4 shard databases',
+      'infra up: started kafka; created 13 topics; created 4 shard databases; migrated 4 shard databases',
     );
     const pid = brokerPid();
 
@@ -51,7 +51,7 @@ describe('orderstream infra with its own local broker', () => {
     const status = await runCli(['infra', 'status'], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(
-      new RegExp(`^kafka +up .*started by orderstream \\(pid ${pid}\\).*topics 12/12`, 'm'),
+      new RegExp(`^kafka +up .*started by orderstream \\(pid ${pid}\\).*topics 13/13`, 'm'),
     );
     expect(status.stdout).toMatch(/^postgres +up .*shards 4\/4 migrated/m);
     expect(status.stdout).toMatch(/^redis +up /m);
@@ -169,7 +169,7 @@ describe('orderstream infra errors', () => {
     const kafka = result.stdout.split('\n').find((l) => l.startsWith('kafka')) ?? '';
     expect(kafka).toMatch(
       new RegExp(
-        `topics 12/12 .*; 11 with other partition counts than configured: .*product\\.events has ${configured}, wants ${configured + 1}.*\\(TOPIC_PARTITIONS=${configured + 1}\\)`,
+        `topics 13/13 .*; 12 with other partition counts than configured: .*product\\.events has ${configured}, wants ${configured + 1}.*\\(TOPIC_PARTITIONS=${configured + 1}\\)`,
       ),
     );
   });

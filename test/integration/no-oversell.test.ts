@@ -16,7 +16,11 @@ describe('no oversell', () => {
   let api: RunningCommandApi;
 
   beforeAll(async () => {
-    config = await isolatedConfig('oversell', { COMMAND_TIMEOUT_MS: '60000' });
+    config = await isolatedConfig('oversell', {
+      COMMAND_TIMEOUT_MS: '60000',
+      // Every one of the 500 is decided (none refused as overload): this is about stock.
+      COMMAND_QUEUE_BUDGET_MS: '60000',
+    });
     api = await startCommandApi(config);
   });
   afterAll(() => api.stop());

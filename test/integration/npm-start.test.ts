@@ -84,6 +84,8 @@ describe('npm start', () => {
       command: await freePort(),
       query: await freePort(),
       gateway: await freePort(),
+      projectors: await freePort(),
+      sagas: await freePort(),
     };
     // A broker of its own, so this run shows npm start bringing the infrastructure up and down.
     infra = {
@@ -106,6 +108,8 @@ describe('npm start', () => {
         COMMAND_API_PORT: String(ports.command),
         QUERY_API_PORT: String(ports.query),
         PAYMENT_GATEWAY_PORT: String(ports.gateway),
+        PROJECTORS_PORT: String(ports.projectors),
+        SAGAS_PORT: String(ports.sagas),
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -124,8 +128,11 @@ describe('npm start', () => {
       expect(output).toMatch(
         new RegExp(`payment-gateway +http://127.0.0.1:${ports.gateway} +ready`),
       );
-      expect(output).toMatch(/projectors +running/);
-      for (const port of [ports.command, ports.query, ports.gateway]) {
+      expect(output).toMatch(new RegExp(`projectors +http://127.0.0.1:${ports.projectors} +ready`));
+      expect(output).toMatch(new RegExp(`sagas +http://127.0.0.1:${ports.sagas} +ready`));
+      // Not a terminal: the services' log lines are JSON, unprefixed (pino-pretty reads them).
+      expect(output).toMatch(/^\{"level":30,.*"name":"sagas".*"msg":"sagas running"/m);
+      for (const port of Object.values(ports)) {
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
         expect(res.status).toBe(200);
       }

@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import type { Config } from '../../lib/config';
 import { topicNames } from '../../lib/topics';
-import { schemaFor } from '../../projectors/read-model/generations';
-import { viewsKeys } from '../../projectors/views/keys';
+import { schemaFor } from '../../read-models/postgres/generations';
+import { viewsKeys } from '../../read-models/views/keys';
 import {
   call,
   envOf,

@@ -64,7 +64,10 @@ describe('a partition owner isolates a faulty command', () => {
         commands: topics.productCommands,
         events: topics.productEvents,
         replies: topics.productReplies,
+        snapshots: topics.snapshots,
       },
+      stateVersion: 1,
+      eventSchemaFingerprints: () => [],
     } satisfies AggregateKind<ProductCommand, ProductEvent, ProductState>;
     processor = new CommandProcessor({
       kafka: createKafkaClient(config),
@@ -76,6 +79,7 @@ describe('a partition owner isolates a faulty command', () => {
       sessionTimeoutMs: 6000,
       maxCommandsPerTransaction: 200,
       maxRememberedCommands: 1000,
+      snapshotEveryEvents: 0,
     });
     await processor.start();
   });

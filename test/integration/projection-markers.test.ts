@@ -4,9 +4,9 @@ import type { Config } from '../../lib/config';
 import { createKafkaClient } from '../../lib/kafka';
 import { topicNames } from '../../lib/topics';
 import { openShard0, type ProjectionName, projectionSpecs } from '../../projectors/projections';
-import { schemaFor } from '../../projectors/read-model/generations';
 import { startProjectors } from '../../projectors/service';
-import { viewsKeys } from '../../projectors/views/keys';
+import { schemaFor } from '../../read-models/postgres/generations';
+import { viewsKeys } from '../../read-models/views/keys';
 import { envOf, isolatedConfig } from '../support/command-api';
 import { projectionState } from '../support/projection-progress';
 import { eventually, runCli, silentLogger } from '../support/test-env';
@@ -105,7 +105,7 @@ describe('projections across transaction markers and aborted transactions', () =
     );
     if (!spec) throw new Error(`no projection ${name}`);
     await spec.prepare(generation);
-    const target = spec.openTarget(generation);
+    const target = await spec.openTarget(generation);
     const admin = createKafkaClient(config).admin();
     try {
       for (let p = 0; p < partitions.length; p += 1) {

@@ -8,8 +8,6 @@ import { createShardPools } from '../../lib/postgres';
 import { createRedis, type Redis } from '../../lib/redis';
 import { ShardingRing } from '../../lib/sharding-ring';
 import { topicNames } from '../../lib/topics';
-import { dropGeneration, ensureGeneration, switchGeneration } from '../../projectors/read-model';
-import { switchViewsGeneration } from '../../projectors/views/keys';
 import { createQueryApi, type QueryApi, type QueryApiOptions } from '../../query-api/app';
 import { openApiDocument } from '../../query-api/http/openapi';
 import {
@@ -23,6 +21,8 @@ import {
   readinessSchema,
   stockSchema,
 } from '../../query-api/http/response-schemas';
+import { dropGeneration, ensureGeneration, switchGeneration } from '../../read-models/postgres';
+import { switchViewsGeneration } from '../../read-models/views/keys';
 import { call, type HttpResult, servedRoutes } from '../support/command-api';
 import {
   createDatabases,

@@ -2,23 +2,23 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { createShardPools } from '../../lib/postgres';
 import { ShardingRing } from '../../lib/sharding-ring';
-import { checksum, tableDigests } from '../../projectors/read-model/checksum';
+import {
+  ReadModelPoisonError,
+  ReadModelTarget,
+} from '../../projectors/read-model/read-model-target';
+import { type ProjectedEvent, ProjectionPoisonError } from '../../projectors/runtime/projection';
+import { checksum, tableDigests } from '../../read-models/postgres/checksum';
 import {
   readGeneration,
   readModelName,
   schemaFor,
   switchGeneration,
-} from '../../projectors/read-model/generations';
-import {
-  ReadModelPoisonError,
-  ReadModelTarget,
-} from '../../projectors/read-model/read-model-target';
+} from '../../read-models/postgres/generations';
 import {
   dropGeneration,
   ensureGeneration,
   generationExists,
-} from '../../projectors/read-model/schema';
-import { type ProjectedEvent, ProjectionPoisonError } from '../../projectors/runtime/projection';
+} from '../../read-models/postgres/schema';
 import { runConfig, silentLogger } from '../support/test-env';
 
 const T0 = Date.parse('2025-03-01T10:00:00.000Z');
@@ -46,6 +46,7 @@ class PartitionLog {
     const aggregateId = String(type.startsWith('Order') ? data.orderId : data.productId);
     const version = overrides.version ?? (this.versions.get(aggregateId) ?? 0) + 1;
     this.versions.set(aggregateId, Math.max(version, this.versions.get(aggregateId) ?? 0));
+    // Built outside the codec: its type and fields are the test's word (unknown types included).
     return {
       topic: this.topic,
       partition: this.partition,
@@ -62,7 +63,7 @@ class PartitionLog {
         occurredAt: overrides.occurredAt ?? at(offset),
         actor: 'test',
       },
-    };
+    } as ProjectedEvent;
   }
 
   skip(n: number): void {
@@ -363,6 +364,9 @@ describe('ReadModelTarget (Postgres read model over the run’s shard databases)
       created_at: new Date(at(0)),
       updated_at: new Date(at(8)),
     });
+    // Not shown here: the row's version moves on, nothing else changes.
+    await applyP(p.event('ProductPurchaseLimitSet', { productId, limit: 2 }));
+    expect(await productRow()).toMatchObject({ available: 12, discontinued: true, version: 10 });
 
     // An order all the way: pending → confirmed → shipped → delivered → returned
     const lines = [
@@ -857,13 +861,6 @@ describe('ReadModelTarget (Postgres read model over the run’s shard databases)
         offset: '5',
         eventType: 'OrderStockReserved',
       });
-      const noCustomer = o.event('OrderConfirmed', { orderId: 'unknown-o3' });
-      await expect(target.apply(o.topic, 0, [noCustomer], noCustomer.offset)).rejects.toMatchObject(
-        {
-          offset: '6',
-          message: expect.stringContaining('customerId must be a string'),
-        },
-      );
       expect(await snapshot(target, o.topic)).toEqual(before);
     });
 

@@ -2,9 +2,9 @@ import { ensureShardDatabases } from '../../infra/postgres-server';
 import type { Config } from '../../lib/config';
 import { listen, type RunningServer } from '../../lib/http/serve';
 import { openShard0 } from '../../projectors/projections';
-import { checksum } from '../../projectors/read-model/checksum';
-import { readGeneration } from '../../projectors/read-model/generations';
 import { createQueryApi, type QueryApi } from '../../query-api/app';
+import { checksum } from '../../read-models/postgres/checksum';
+import { readGeneration } from '../../read-models/postgres/generations';
 import {
   call,
   envOf,

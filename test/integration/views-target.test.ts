@@ -4,16 +4,16 @@ import pino from 'pino';
 import type { OrderEvent, OrderLine, ProductEvent } from '../../domain';
 import { createRedis, Redis } from '../../lib/redis';
 import { type ProjectedEvent, ProjectionPoisonError } from '../../projectors/runtime/projection';
-import { dumpViewsGeneration, viewsChecksum } from '../../projectors/views/checksum';
+import { ViewsPoisonError, ViewsTarget } from '../../projectors/views/views-target';
+import { dumpViewsGeneration, viewsChecksum } from '../../read-models/views/checksum';
 import {
   currentViewsGeneration,
   switchViewsGeneration,
   viewsGenerationKey,
   viewsKeys,
   viewsPrefix,
-} from '../../projectors/views/keys';
-import { prefixPattern } from '../../projectors/views/scan';
-import { ViewsPoisonError, ViewsTarget } from '../../projectors/views/views-target';
+} from '../../read-models/views/keys';
+import { prefixPattern } from '../../read-models/views/scan';
 import { runConfig, silentLogger } from '../support/test-env';
 
 type DomainEvent = ProductEvent | OrderEvent;
@@ -68,7 +68,7 @@ class PartitionLog {
     return this.raw(type, data, at);
   }
 
-  /** Appends anything (malformed data for poison tests). */
+  /** Appends anything (an event type no projection knows, for poison tests). */
   raw(type: string, data: Record<string, unknown>, at?: number | string): ProjectedEvent {
     this.clock = typeof at === 'number' ? at : this.clock + 1000;
     const aggregateId = String(data.productId ?? data.orderId ?? 'none');
@@ -76,7 +76,8 @@ class PartitionLog {
     this.versions.set(aggregateId, version);
     const offset = String(this.nextOffset);
     this.nextOffset += 1n;
-    const event: ProjectedEvent = {
+    // Built outside the codec, so its type and fields are the test's word (see `raw`).
+    const event = {
       topic: this.topic,
       partition: this.partition,
       offset,
@@ -92,7 +93,7 @@ class PartitionLog {
         occurredAt: typeof at === 'string' ? at : new Date(this.clock).toISOString(),
         actor: 'test',
       },
-    };
+    } as ProjectedEvent;
     this.events.push(event);
     return event;
   }
@@ -312,10 +313,13 @@ describe('ViewsTarget', () => {
     );
     expect(await card()).toMatchObject({ available: '48', version: '8' });
 
+    // Not on the card: its version moves on, nothing else changes.
+    await step(products.add({ type: 'ProductPurchaseLimitSet', productId: 'B', limit: 2 }));
+    expect(await redis.hgetall(k.productKey('B'))).toMatchObject({ version: '2' });
     await step(products.add({ type: 'ProductDiscontinued', productId: 'B' }));
     expect(await redis.hgetall(k.productKey('B'))).toMatchObject({
       discontinued: 'true',
-      version: '2',
+      version: '3',
     });
     expect(await redis.hgetall(k.categoriesKey)).toEqual({ dining: '1' });
     expect(await card()).toEqual({
@@ -678,76 +682,19 @@ describe('ViewsTarget', () => {
   });
 
   describe('poison events', () => {
+    // The codec checked every field against the event's Avro schema (undecodable records go to
+    // the dead-letter topic before a target sees them: projectors.test.ts), so what is
+    // left to refuse is a type the views neither handle nor ignore, from a caller outside it.
     const cases: [string, (log: PartitionLog) => ProjectedEvent, RegExp][] = [
       [
-        'ProductCreated without a price',
-        (log) =>
-          log.raw('ProductCreated', {
-            productId: 'X',
-            sku: 'X',
-            name: 'X',
-            description: '',
-            category: 'c',
-            initialStock: 1,
-          }),
-        /data\.price/,
-      ],
-      [
-        'a fractional amount',
-        (log) => log.raw('ProductPriceChanged', { productId: 'p1', price: eur(19.99) }),
-        /data\.price/,
-      ],
-      [
-        'a negative available',
-        (log) => log.raw('ProductRestocked', { productId: 'p1', quantity: 1, available: -1 }),
-        /data\.available/,
-      ],
-      [
-        'a numeric product id',
-        (log) => log.raw('ProductDiscontinued', { productId: 42 }),
-        /data\.productId/,
-      ],
-      [
-        'OrderPlaced without lines',
-        (log) =>
-          log.raw('OrderPlaced', { orderId: 'X', customerId: 'c', lines: [], total: eur(0) }),
-        /data\.lines/,
-      ],
-      [
-        'a line of quantity 0',
-        (log) =>
-          log.raw('OrderPlaced', {
-            orderId: 'X',
-            customerId: 'c',
-            lines: [line('p1', 0)],
-            total: eur(0),
-          }),
-        /data\.lines/,
-      ],
-      [
-        'OrderPlaced at an unreadable time',
-        (log) =>
-          log.raw(
-            'OrderPlaced',
-            { orderId: 'X', customerId: 'c', lines: [line('p1', 1)], total: eur(1000) },
-            'not a time',
-          ),
-        /occurredAt/,
-      ],
-      [
-        'OrderConfirmed at an unreadable time',
-        (log) => log.raw('OrderConfirmed', { orderId: 'O1', customerId: 'c1' }, '31/02/2025'),
-        /occurredAt/,
-      ],
-      [
-        'OrderCancelled without a reason',
-        (log) => log.raw('OrderCancelled', { orderId: 'O1', customerId: 'c1', reason: null }),
-        /data\.reason/,
-      ],
-      [
-        'an unknown event type',
+        'an unknown product event type',
         (log) => log.raw('ProductTeleported', { productId: 'p1' }),
-        /unknown/,
+        /does not know event type ProductTeleported/,
+      ],
+      [
+        'an unknown order event type',
+        (log) => log.raw('OrderRefunded', { orderId: 'O1', customerId: 'c1' }),
+        /does not know event type OrderRefunded/,
       ],
     ];
 
@@ -861,7 +808,7 @@ describe('ViewsTarget', () => {
     const log = new PartitionLog(ORDERS, 7);
     for (let i = 0; i < 10; i++)
       log.add({ type: 'OrderConfirmed', orderId: 'O1', customerId: 'c1' });
-    log.raw('OrderPlaced', { orderId: 'bad' });
+    log.raw('OrderTeleported', { orderId: 'bad' });
     await expect(applyAll(chunked, log.events)).rejects.toThrow(ProjectionPoisonError);
     expect(await redis.hget(chunked.keys.checkpointKey, `${ORDERS}:7`)).toBe('7');
   });

@@ -36,6 +36,7 @@ describe('a fenced zombie owner', () => {
           partition,
           partitions: config.topics.partitions,
           maxRememberedCommands: 1000,
+          snapshotEveryEvents: 0,
         }),
         { kafka, consumer: noConsumer, logger: silentLogger(), maxBatch: 50, maxQueued: 100 },
       );
@@ -54,6 +55,7 @@ describe('a fenced zombie owner', () => {
               answer: resolve,
               fail: reject,
               waiting: () => true,
+              take: () => true,
             },
           },
         ]),

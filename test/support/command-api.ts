@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import { startCommandService } from '../../command-api/service';
 import { ensureTopics } from '../../infra/kafka-topics';
@@ -119,6 +120,26 @@ export interface HttpResult {
 }
 
 /** A JSON request; the body is sent as given when it is a string (to send malformed JSON). */
+/**
+ * A command as a careful client sends it: with an Idempotency-Key, again after a 503 (a busy
+ * process, e.g. its product catalogue still reading) once its Retry-After has passed, up to
+ * `attempts` times; the first other answer is returned.
+ */
+export async function callRetryingUnavailable(
+  url: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> },
+  attempts = 30,
+): Promise<HttpResult> {
+  const headers = { 'Idempotency-Key': randomUUID(), ...options.headers };
+  for (let attempt = 1; ; attempt += 1) {
+    const res = await call(url, 'POST', path, { ...options, headers });
+    if (res.status !== 503 || attempt >= attempts) return res;
+    const seconds = Number(res.headers.get('retry-after') ?? '1');
+    await new Promise((r) => setTimeout(r, Math.min(seconds, 1) * 1000));
+  }
+}
+
 export async function call(
   url: string,
   method: string,

@@ -3,11 +3,11 @@ import { Client, escapeIdentifier, type Pool } from 'pg';
 import { loadMigrations, migrate } from '../../infra/migrate';
 import type { Redis } from '../../lib/redis';
 import type { ShardingRing } from '../../lib/sharding-ring';
-import { readModelName, schemaFor } from '../../projectors/read-model/generations';
-import { checkpointField, viewsKeys } from '../../projectors/views/keys';
+import { readModelName, schemaFor } from '../../read-models/postgres/generations';
+import { checkpointField, viewsKeys } from '../../read-models/views/keys';
 
 /**
- * Read-side fixtures written straight into the stores, as projectors/README.md specifies the
+ * Read-side fixtures written straight into the stores, as read-models/README.md specifies the
  * rows and keys (no Kafka, no projector): for testing the query API alone.
  */
 

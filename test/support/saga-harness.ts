@@ -88,7 +88,8 @@ export class SagaHarness {
 
   /**
    * Places an order as a careful client does: with an Idempotency-Key, retrying a request whose
-   * connection broke (the retry gets the first outcome, never a second order).
+   * connection broke, or that was refused with 503 under load after its Retry-After (the retry
+   * gets the first outcome, never a second order).
    */
   async placeOrder(customer: string, productId: string, quantity = 1): Promise<string> {
     const token = await tokenFor(this.config, 'customer', customer);
@@ -100,6 +101,11 @@ export class SagaHarness {
           headers,
           body: { items: [{ productId, quantity }] },
         });
+        if (res.status === 503 && attempt < 60) {
+          const seconds = Number(res.headers.get('retry-after') ?? '1');
+          await new Promise((r) => setTimeout(r, Math.min(seconds, 1) * 1000 * Math.random()));
+          continue;
+        }
         if (res.status !== 201) throw new Error(`place order: ${res.status} ${res.text}`);
         return res.body.aggregateId as string;
       } catch (err) {

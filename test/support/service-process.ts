@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { REPO_ROOT } from './test-env';
@@ -22,10 +23,19 @@ export function startServiceProcess(
 ): ServiceProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // The health and metrics ports of processes that serve no API: any free one, unless given.
+    env: { ...process.env, LOG_LEVEL: 'info', PROJECTORS_PORT: '0', SAGAS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
+  // TEST_LOG_DIR keeps the process's log lines too (see silentLogger).
+  const logDir = process.env.TEST_LOG_DIR;
+  if (logDir) {
+    fs.mkdirSync(logDir, { recursive: true });
+    child.stdout?.pipe(
+      fs.createWriteStream(path.join(logDir, `${path.basename(entry, '.ts')}-${child.pid}.log`)),
+    );
+  }
   const listeners = new Set<() => void>();
   readline.createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
     try {

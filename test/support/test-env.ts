@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { type Config, loadConfig } from '../../lib/config';
 import { createLogger, type Logger } from '../../lib/logger';
 import { REPO_ROOT } from '../../lib/repo-root';
@@ -21,7 +22,18 @@ export function runId(): string {
   return id;
 }
 
-export const silentLogger = (): Logger => createLogger('test', 'silent');
+/**
+ * Silent, unless TEST_LOG_DIR names a folder: then the in-process services log (level info) to
+ * `<TEST_LOG_DIR>/in-process.log`, to see what a failing test's services did.
+ */
+export const silentLogger = (): Logger => {
+  const dir = process.env.TEST_LOG_DIR;
+  if (!dir) return createLogger('test', 'silent');
+  return pino(
+    { name: 'test', level: 'info' },
+    pino.destination({ dest: path.join(dir, 'in-process.log'), mkdir: true, append: true }),
+  );
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

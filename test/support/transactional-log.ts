@@ -1,6 +1,7 @@
 import type { Config } from '../../lib/config';
 import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka';
 import type { ProjectedEvent, ProjectionTarget } from '../../projectors/runtime/projection';
+import { projectedEvent } from '../../read-models/projected-event';
 import { decodeEvent, encodeEvent, type TypedMessage } from '../../schemas/codec';
 
 /** One event to append, as a partition owner would: its aggregate and aggregate version. */
@@ -97,8 +98,7 @@ export async function projectedEvents(
   await readToEnd(createKafkaClient(config), [{ topic, partition }], ({ records }) => {
     for (const record of records) {
       const { event, meta } = decodeEvent(record);
-      const { type, ...data } = event;
-      events.push({ topic, partition, offset: String(record.offset), type, data, meta });
+      events.push(projectedEvent(event, { topic, partition, offset: String(record.offset), meta }));
     }
   });
   return events;

@@ -18,8 +18,12 @@ import { baseConfig, classifyConfluentError } from './client';
 
 const TIMEOUT_MS = 10_000;
 
+/** How long an admin call is sent again while it fails with a retriable error. */
+const RETRY_FOR_MS = 30_000;
+
 /** Runs `call` again while it fails with a retriable error (e.g. a new topic's leader settling). */
 async function retrying<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
+  const deadline = Date.now() + RETRY_FOR_MS;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await call();
@@ -27,8 +31,10 @@ async function retrying<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
       const unknownTopic = /unknown topic|does not host|leader not available/i.test(
         err instanceof Error ? err.message : '',
       );
-      if ((!unknownTopic && classifyConfluentError(err) !== 'retriable') || attempt >= attempts)
-        throw err;
+      const kind = classifyConfluentError(err);
+      // A group rebalancing (stale-member) takes its offsets once it settles.
+      const more = attempt < attempts && Date.now() < deadline;
+      if ((!unknownTopic && kind !== 'retriable' && kind !== 'stale-member') || !more) throw err;
       await sleep(100 * Math.min(attempt, 10));
     }
   }
@@ -63,14 +69,9 @@ export class ConfluentAdmin implements KafkaAdmin {
     return this.admin;
   }
 
+  /** Not retried: callers probe with it whether a cluster answers at all. */
   async brokers(): Promise<number[]> {
-    this.metadataClient ??= new Promise((resolve, reject) => {
-      const client = new RdProducer(baseConfig(this.settings));
-      client.connect({ timeout: this.settings.requestTimeoutMs ?? TIMEOUT_MS }, (err) =>
-        err ? reject(err) : resolve(client),
-      );
-    });
-    const client = await this.metadataClient;
+    const client = await this.metadataConnection();
     const metadata = await new Promise<{ brokers: { id: number }[] }>((resolve, reject) =>
       client.getMetadata({ timeout: this.settings.requestTimeoutMs ?? TIMEOUT_MS }, (err, data) =>
         err ? reject(err) : resolve(data),
@@ -79,23 +80,48 @@ export class ConfluentAdmin implements KafkaAdmin {
     return metadata.brokers.map((b) => b.id);
   }
 
+  private async metadataConnection(): Promise<RdProducer> {
+    this.metadataClient ??= new Promise((resolve, reject) => {
+      const client = new RdProducer(baseConfig(this.settings));
+      client.connect({ timeout: this.settings.requestTimeoutMs ?? TIMEOUT_MS }, (err) =>
+        err ? reject(err) : resolve(client),
+      );
+    });
+    try {
+      return await this.metadataClient;
+    } catch (err) {
+      // The next call connects again rather than repeating this failure.
+      this.metadataClient = undefined;
+      throw err;
+    }
+  }
+
   async listTopics(): Promise<string[]> {
-    return (await this.ready()).listTopics({ timeout: TIMEOUT_MS });
+    const admin = await this.ready();
+    return retrying(() => admin.listTopics({ timeout: TIMEOUT_MS }));
   }
 
   async createTopics(topics: TopicSpec[]): Promise<string[]> {
     const admin = await this.ready();
-    const existing = new Set(await admin.listTopics({ timeout: TIMEOUT_MS }));
-    const missing = topics.filter((t) => !existing.has(t.name));
+    const missingNow = async (): Promise<TopicSpec[]> => {
+      const existing = new Set(await admin.listTopics({ timeout: TIMEOUT_MS }));
+      return topics.filter((t) => !existing.has(t.name));
+    };
+    const missing = await retrying(missingNow);
     if (missing.length === 0) return [];
-    await admin.createTopics({
-      timeout: TIMEOUT_MS,
-      topics: missing.map((t) => ({
-        topic: t.name,
-        numPartitions: t.partitions,
-        replicationFactor: t.replicationFactor ?? -1,
-        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-      })),
+    // Sent again after a transient failure, it asks only for the topics still missing.
+    await retrying(async () => {
+      const still = await missingNow();
+      if (still.length === 0) return;
+      await admin.createTopics({
+        timeout: TIMEOUT_MS,
+        topics: still.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor ?? -1,
+          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
     });
     for (const t of missing) await this.offsets(t.name);
     return missing.map((t) => t.name);
@@ -187,6 +213,7 @@ export class ConfluentAdmin implements KafkaAdmin {
     return groups.map((g) => ({
       groupId: g.groupId,
       state: STATES[g.state] ?? 'Unknown',
+      ...(g.coordinator && { coordinator: g.coordinator.id }),
       members: g.members.map((m) => ({
         memberId: m.memberId,
         clientId: m.clientId,

@@ -84,11 +84,27 @@ const FENCED = new Set([
   ERRORS.ERR_INVALID_PRODUCER_EPOCH,
 ]);
 
+const STALE_MEMBER = new Set([
+  ERRORS.ERR_UNKNOWN_MEMBER_ID,
+  ERRORS.ERR_ILLEGAL_GENERATION,
+  ERRORS.ERR_REBALANCE_IN_PROGRESS,
+]);
+
 /** How a librdkafka error should be handled. */
 export function classifyConfluentError(error: unknown): ErrorKind {
   const e = error as Partial<LibrdKafkaError> & { retriable?: boolean; abortable?: boolean };
   if (typeof e?.code === 'number' && FENCED.has(e.code)) return 'fenced';
+  // Checked before `retriable`: librdkafka marks these abortable, but sent again at once
+  // they fail again until the consumer has rejoined.
+  if (typeof e?.code === 'number' && STALE_MEMBER.has(e.code)) return 'stale-member';
   if (e?.isTxnRequiresAbort || e?.isRetriable || e?.retriable || e?.abortable) return 'retriable';
-  if (e?.code === ERRORS.ERR__TIMED_OUT || e?.code === ERRORS.ERR__TRANSPORT) return 'retriable';
+  // A broker that restarts gets a new handle: requests still queued on the old one fail with
+  // ERR__DESTROY_BROKER and succeed when sent again.
+  if (
+    e?.code === ERRORS.ERR__TIMED_OUT ||
+    e?.code === ERRORS.ERR__TRANSPORT ||
+    e?.code === ERRORS.ERR__DESTROY_BROKER
+  )
+    return 'retriable';
   return 'fatal';
 }

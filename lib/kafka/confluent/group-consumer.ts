@@ -9,7 +9,7 @@ import type {
   TopicPartition,
   TopicPartitionOffset,
 } from '../port';
-import { IDLE_POLL_MS } from '../settings';
+import { IDLE_POLL_MS, sleep } from '../settings';
 import { ERRORS } from './client';
 import { PositionWatch } from './position-watch';
 
@@ -42,6 +42,9 @@ interface AssignmentFns {
 }
 
 const keyOf = (p: TopicPartition): string => `${p.topic}#${p.partition}`;
+
+/** Longest a rebalance waits for the revoked partitions' handler before giving them up. */
+const REVOKE_WAIT_MS = 5000;
 
 /**
  * A librdkafka consumer group member (through the library's KafkaJS-compatible API) using the
@@ -113,8 +116,18 @@ export class ConfluentGroupConsumer implements GroupConsumer {
         }
       } else if (err.code === ERRORS.ERR__REVOKE_PARTITIONS) {
         for (const p of partitions) this.positions?.revoked(p);
+        // The group cannot move on (nor this member rejoin) until the partitions are given
+        // up: a handler still stopping after a while — a transaction waiting on a lost
+        // coordinator — goes on in the background; the next owner fences it. Nor may this
+        // callback wait for it: the library takes the unassignment (and fetches again) only
+        // once the callback has returned.
+        const revoking = Promise.resolve()
+          .then(() => this.handlers?.onRevoked?.(partitions))
+          .catch((error: unknown) =>
+            this.handlers?.onCrash?.(error instanceof Error ? error : new Error(String(error))),
+          );
         try {
-          await this.handlers?.onRevoked?.(partitions);
+          await Promise.race([revoking, sleep(REVOKE_WAIT_MS)]);
         } finally {
           fns.unassign(partitions);
         }

@@ -16,6 +16,11 @@ import type {
 import { IDLE_POLL_MS, type KafkaSettings } from '../settings';
 import { baseConfig } from './client';
 
+/** A setting of the library's consumer its type declarations leave out. */
+interface FirstMessageTimeout {
+  setDefaultIsTimeoutOnlyForFirstMessage(onlyFirst: boolean): void;
+}
+
 const keyOf = (topic: string, partition: number): string => `${topic}#${partition}`;
 const BATCH = 2000;
 
@@ -91,6 +96,9 @@ export class ConfluentLogReader implements LogReader {
     );
     // A replay returns quickly from an empty poll; a follower waits longer (quiet when idle).
     consumer.setDefaultConsumeTimeout(bounded ? 100 : IDLE_POLL_MS);
+    // The wait is for a batch's first message only: by default the library waits that long
+    // for each one missing from a full batch, which made replays idle most of their time.
+    (consumer as unknown as FirstMessageTimeout).setDefaultIsTimeoutOnlyForFirstMessage(true);
     while (!this.closed && open.size > 0) {
       let messages: Message[];
       try {

@@ -20,7 +20,9 @@ async function retrying<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      if (classifyKafkajsError(err) !== 'retriable' || attempt >= attempts) throw err;
+      const kind = classifyKafkajsError(err);
+      // A group rebalancing (stale-member) takes its offsets once it settles.
+      if ((kind !== 'retriable' && kind !== 'stale-member') || attempt >= attempts) throw err;
       await sleep(100 * Math.min(attempt, 10));
     }
   }

@@ -115,6 +115,8 @@ const FENCED = new Set([
   'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
+const STALE_MEMBER = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
+
 /** How kafkajs' error (or the error it wraps) should be handled. */
 export function classifyKafkajsError(error: unknown): ErrorKind {
   const seen: unknown[] = [error];
@@ -123,6 +125,7 @@ export function classifyKafkajsError(error: unknown): ErrorKind {
     const e = seen[i] as KafkajsErrorShape | undefined;
     if (!e || typeof e !== 'object') continue;
     if (e.type && FENCED.has(e.type)) return 'fenced';
+    if (e.type && STALE_MEMBER.has(e.type)) return 'stale-member';
     if (e.retriable === true || e.type === 'CONCURRENT_TRANSACTIONS') retriable = true;
     seen.push(e.originalError, e.cause, ...(e.errors ?? []));
   }
