@@ -91,8 +91,10 @@ describe('commands that wait longer than the queue budget', () => {
     config = await isolatedConfig('queue-budget', {
       COMMAND_MAX_IN_FLIGHT: '10000',
       COMMAND_QUEUE_BUDGET_MS: '1',
-      // A backlog is more commands waiting than one transaction takes.
-      COMMAND_BATCH_SIZE: '5',
+      // A backlog is more commands waiting than one transaction takes. One per transaction
+      // makes 200 concurrent orders a backlog however fast the machine is at the moment (with
+      // five, a quick run once kept at most five waiting, and none was withdrawn).
+      COMMAND_BATCH_SIZE: '1',
     });
     api = await startCommandApi(config);
   });
