@@ -7,6 +7,7 @@ import { reportDeadLetters } from '../lib/metrics/gauges';
 import { createRedis } from '../lib/redis';
 import { topicNames } from '../lib/topics';
 import { openShard0, projectionSpecs } from './projections';
+import { rebuildProjectionsOfAnotherLog } from './runtime/foreign-checkpoints';
 import { projectionLagSource } from './runtime/projection-lag';
 import { ProjectionSupervisor } from './runtime/projection-supervisor';
 
@@ -34,9 +35,18 @@ export async function startProjectors(config: Config, logger: Logger): Promise<P
   const redis = createRedis(config.redis.url);
   redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
   const wanted = config.readSide.projections;
-  const supervisors = projectionSpecs({ config, logger, shard0, redis })
-    .filter((spec) => !wanted || wanted.includes(spec.name))
-    .map((spec) => new ProjectionSupervisor(spec, kafka, config, logger));
+  const specs = projectionSpecs({ config, logger, shard0, redis }).filter(
+    (spec) => !wanted || wanted.includes(spec.name),
+  );
+  const names = topicNames(config.topics);
+  await rebuildProjectionsOfAnotherLog(
+    specs,
+    kafka,
+    [names.productEvents, names.orderEvents],
+    shard0,
+    logger,
+  );
+  const supervisors = specs.map((spec) => new ProjectionSupervisor(spec, kafka, config, logger));
   await Promise.all(supervisors.map((s) => s.start()));
   return {
     checks: consumerChecks(supervisors),

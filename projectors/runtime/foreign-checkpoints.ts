@@ -1,0 +1,99 @@
+import type { KafkaClient } from '../../lib/kafka';
+import type { Logger } from '../../lib/logger';
+import type { Pool } from '../../lib/postgres';
+import type { ProjectionSpec } from '../projections';
+import type { ProjectionTarget } from './projection';
+
+/** A checkpoint that cannot belong to the log it is compared with. */
+export interface CheckpointPastLogEnd {
+  topic: string;
+  partition: number;
+  /** Where the target would resume (its checkpoint + 1). */
+  resume: bigint;
+  /** Where the partition's decided records end now. */
+  logEnd: bigint;
+}
+
+/**
+ * Partitions where `target` would resume past the end of the log: its checkpoints were written
+ * while reading another log (a new broker over old databases, topics deleted and created again).
+ * Within one log a checkpoint never passes the log's end.
+ */
+export async function checkpointsPastLogEnd(
+  kafka: KafkaClient,
+  target: ProjectionTarget,
+  topics: string[],
+): Promise<CheckpointPastLogEnd[]> {
+  const admin = kafka.admin();
+  try {
+    const past: CheckpointPastLogEnd[] = [];
+    for (const topic of topics) {
+      const ends = await admin.offsets(topic);
+      const resume = await target.resumeOffsets(
+        topic,
+        ends.map((e) => e.partition),
+      );
+      for (const { partition, high } of ends) {
+        const at = resume.get(partition) ?? 0n;
+        if (at > high) past.push({ topic, partition, resume: at, logEnd: high });
+      }
+    }
+    return past;
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Before projections start: a projection whose current generation was built from another log
+ * is dropped and built again from this one. Its rows describe events this log does not hold,
+ * and applying this log's events over them fails or, worse, silently mixes two histories.
+ * Under a lock on shard 0, so that of several projector processes starting at once only the
+ * first rebuilds (the others then find checkpoints of this log).
+ */
+export async function rebuildProjectionsOfAnotherLog(
+  specs: ProjectionSpec[],
+  kafka: KafkaClient,
+  topics: string[],
+  shard0: Pool,
+  logger: Logger,
+): Promise<string[]> {
+  const rebuilt: string[] = [];
+  const client = await shard0.connect();
+  try {
+    await client.query("select pg_advisory_lock(hashtext('orderstream.projections.log-check'))");
+    for (const spec of specs) {
+      const generation = await spec.currentGeneration();
+      await spec.prepare(generation);
+      const target = await spec.openTarget(generation);
+      let past: CheckpointPastLogEnd[];
+      try {
+        past = await checkpointsPastLogEnd(kafka, target, topics);
+      } finally {
+        await target.close();
+      }
+      if (past.length === 0) continue;
+      logger.warn(
+        {
+          projection: spec.name,
+          generation,
+          checkpointsPastLogEnd: past.map((p) => ({
+            ...p,
+            resume: String(p.resume),
+            logEnd: String(p.logEnd),
+          })),
+        },
+        'projection was built from another log (its checkpoints lie past the end of this one): rebuilding it from this log',
+      );
+      await spec.dropGeneration(generation);
+      await spec.prepare(generation);
+      rebuilt.push(spec.name);
+    }
+  } finally {
+    await client
+      .query("select pg_advisory_unlock(hashtext('orderstream.projections.log-check'))")
+      .catch(() => undefined);
+    client.release();
+  }
+  return rebuilt;
+}

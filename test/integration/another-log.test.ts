@@ -1,0 +1,148 @@
+import { Pool } from 'pg';
+import { ensureTopics } from '../../infra/kafka-topics';
+import type { Config } from '../../lib/config';
+import { createKafkaClient } from '../../lib/kafka';
+import { createRedis } from '../../lib/redis';
+import { topicNames } from '../../lib/topics';
+import { openShard0, projectionSpecs } from '../../projectors/projections';
+import { checkpointsPastLogEnd } from '../../projectors/runtime/foreign-checkpoints';
+import { startProjectors } from '../../projectors/service';
+import { readGeneration, schemaFor } from '../../read-models/postgres/generations';
+import { isolatedConfig, readEvents } from '../support/command-api';
+import { produceEventLoad } from '../support/event-load';
+import { eventually, silentLogger } from '../support/test-env';
+
+/** Every product row of the read model's current generation: id → version. */
+async function productVersions(config: Config): Promise<Map<string, number>> {
+  const shard0 = openShard0(config);
+  const generation = await readGeneration(shard0).finally(() => shard0.end());
+  const versions = new Map<string, number>();
+  for (const url of config.postgres.shardUrls) {
+    const pool = new Pool({ connectionString: url, max: 1 });
+    try {
+      const { rows } = await pool.query<{ product_id: string; version: number }>(
+        `select product_id, version from ${schemaFor(generation)}.products`,
+      );
+      for (const r of rows) versions.set(r.product_id, r.version);
+    } finally {
+      await pool.end();
+    }
+  }
+  return versions;
+}
+
+/** What each product's last event in the log says its version is. */
+async function versionsInLog(config: Config): Promise<Map<string, number>> {
+  const versions = new Map<string, number>();
+  for (const e of await readEvents(config, topicNames(config.topics).productEvents))
+    versions.set(e.aggregateId, e.aggregateVersion);
+  return versions;
+}
+
+/**
+ * A new broker (a fresh clone's `npm start`, topics made again) over read-model databases and
+ * Redis views that an earlier log filled: the projectors notice that the checkpoints lie past
+ * the end of this log and rebuild every projection from it, instead of skipping this log's
+ * events as "already applied" or dead-lettering them against the other log's rows.
+ */
+/** Deletes the event and dead-letter topics and makes them again, empty: another log, same names. */
+async function newLogUnderTheSameNames(config: Config): Promise<void> {
+  const names = topicNames(config.topics);
+  const topics = [names.productEvents, names.orderEvents, names.projectorDeadLetter];
+  const admin = createKafkaClient(config).admin();
+  try {
+    await admin.deleteTopics(topics);
+    // Deletion completes in the background: until then the names cannot be created again.
+    await eventually(
+      async () => (await admin.listTopics()).filter((t) => topics.includes(t)),
+      (left) => left.length === 0,
+      30_000,
+    );
+  } finally {
+    await admin.close();
+  }
+  await eventually(
+    () =>
+      ensureTopics(config).then(
+        () => true,
+        () => false,
+      ),
+    (made) => made,
+    30_000,
+  );
+}
+
+/**
+ * A new broker (a fresh clone's `npm start`) or topics made again, over read-model databases
+ * and Redis views that an earlier log filled: the projectors notice that the checkpoints lie
+ * past the end of this log and rebuild every projection from it, instead of skipping this
+ * log's events as "already applied" or dead-lettering them against the other log's rows.
+ */
+describe('projections built from another log', () => {
+  let config: Config;
+
+  beforeAll(async () => {
+    config = await isolatedConfig('another-log', {}, { stores: true });
+  });
+
+  it('are rebuilt from this log when the projectors start', async () => {
+    await produceEventLoad(config, 1500);
+    const earlierVersions = await versionsInLog(config);
+    const first = await startProjectors(config, silentLogger());
+    try {
+      await eventually(
+        () => productVersions(config),
+        (v) => [...earlierVersions].every(([id, version]) => v.get(id) === version),
+        90_000,
+      );
+    } finally {
+      await first.stop();
+    }
+
+    // The same products (their ids come from the commands), but a shorter history.
+    await newLogUnderTheSameNames(config);
+    await produceEventLoad(config, 150);
+    const expected = await versionsInLog(config);
+    expect([...expected].some(([id, n]) => earlierVersions.get(id) !== n)).toBe(true);
+    const second = await startProjectors(config, silentLogger());
+    try {
+      const projected = await eventually(
+        () => productVersions(config),
+        (v) => v.size === expected.size && [...expected].every(([id, n]) => v.get(id) === n),
+        90_000,
+      );
+      expect(Object.fromEntries(projected)).toEqual(Object.fromEntries(expected));
+      const shard0 = openShard0(config);
+      const redis = createRedis(config.redis.url);
+      const kafka = createKafkaClient(config);
+      const names = topicNames(config.topics);
+      const admin = kafka.admin();
+      try {
+        // Nothing of this log was set aside as poison.
+        const dlq = await admin.offsets(names.projectorDeadLetter);
+        expect(dlq.reduce((sum, p) => sum + p.high, 0n)).toBe(0n);
+        // Every projection (read model, views, analytics) now holds checkpoints of this log.
+        for (const spec of projectionSpecs({ config, logger: silentLogger(), shard0, redis })) {
+          const target = await spec.openTarget(await spec.currentGeneration());
+          try {
+            expect({
+              projection: spec.name,
+              past: await checkpointsPastLogEnd(kafka, target, [
+                names.productEvents,
+                names.orderEvents,
+              ]),
+            }).toEqual({ projection: spec.name, past: [] });
+          } finally {
+            await target.close();
+          }
+        }
+      } finally {
+        await admin.close();
+        redis.disconnect();
+        await shard0.end();
+      }
+    } finally {
+      await second.stop();
+    }
+  });
+});
