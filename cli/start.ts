@@ -3,6 +3,7 @@ import readline from 'node:readline';
 import { infraDown, infraUp } from '../infra/local-infra';
 import { sleep } from '../infra/process-control';
 import { loadConfig } from '../lib/config';
+import { withNativeThreads } from '../lib/kafka/native-threads';
 import { serviceOutput } from './service-output';
 import { CODE_ROOT, type ServiceProcess, serviceProcesses } from './services';
 
@@ -17,7 +18,7 @@ function startService(service: ServiceProcess): ChildProcess {
     : ['--import', 'tsx', `${service.entry}.ts`];
   const child = spawn(process.execPath, args, {
     cwd: CODE_ROOT,
-    env: process.env,
+    env: withNativeThreads(process.env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = serviceOutput(service.name, process.stdout.isTTY === true);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import readline from 'node:readline';
 import { sleep } from '../../infra/process-control';
 import type { Config } from '../../lib/config';
+import { withNativeThreads } from '../../lib/kafka/native-threads';
 import { CODE_ROOT, type ServiceProcess, serviceProcesses } from '../services';
 
 // Compiled (dist/) run the .js files; from source, the .ts through tsx (as cli/start.ts does).
@@ -65,7 +66,7 @@ export class BenchStack {
       ];
       const child = spawn(process.execPath, args, {
         cwd: CODE_ROOT,
-        env: this.env,
+        env: withNativeThreads(this.env),
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       for (const stream of [child.stdout, child.stderr]) {

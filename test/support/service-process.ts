@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import { withNativeThreads } from '../../lib/kafka/native-threads';
 import { REPO_ROOT } from './test-env';
 
 /** A service started as its own OS process (so a test can SIGKILL it), with its JSON log lines. */
@@ -24,7 +25,14 @@ export function startServiceProcess(
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, entry)], {
     cwd: REPO_ROOT,
     // The health and metrics ports of processes that serve no API: any free one, unless given.
-    env: { ...process.env, LOG_LEVEL: 'info', PROJECTORS_PORT: '0', SAGAS_PORT: '0', ...env },
+    // TEST_LOG_LEVEL=debug, with TEST_LOG_DIR, keeps more of what the processes did.
+    env: withNativeThreads({
+      ...process.env,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+      PROJECTORS_PORT: '0',
+      SAGAS_PORT: '0',
+      ...env,
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
