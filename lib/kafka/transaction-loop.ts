@@ -87,3 +87,39 @@ export class Turns {
     return next;
   }
 }
+
+/** A transactional producer's close was asked for: no new call starts. */
+export class ProducerClosingError extends Error {
+  override name = 'ProducerClosingError';
+  constructor() {
+    super('the transactional producer is closing');
+  }
+}
+
+/**
+ * The transaction calls of a producer still waiting for the broker. Its close waits for them:
+ * librdkafka deadlocks when a client is destroyed while another thread waits in one of its
+ * transaction calls (that call, the close and the process's exit then wait forever), and on
+ * either adapter a call cut off by the close would fail for a reason that is not its own.
+ */
+export class CallsInFlight {
+  private count = 0;
+  private closing = false;
+  private idle: (() => void)[] = [];
+
+  track<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new ProducerClosingError());
+    this.count += 1;
+    const settle = () => {
+      this.count -= 1;
+      if (this.count === 0) for (const resolve of this.idle.splice(0)) resolve();
+    };
+    return call().finally(settle);
+  }
+
+  /** Refuses new calls and resolves once none is in flight. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.count > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+}

@@ -25,7 +25,9 @@ type State = 'starting' | 'ready' | 'restarting' | 'stopping' | 'stopped';
 const FLUSH_AFTER_MS = 2000;
 /**
  * Longest `stop` waits for the transaction in flight: one waiting on a lost broker may take
- * minutes to fail; the producer is closed under it (the next owner fences it anyway).
+ * minutes to fail, retries included. The producer is then closed, which waits only for the
+ * broker call under way (up to its own timeout: a client cannot be destroyed under it) and
+ * refuses the transaction's next; the next owner fences it anyway.
  */
 const STOP_WAIT_MS = 10_000;
 /** Wait after a transaction refused for the consumer's group membership, before trying again. */

@@ -504,6 +504,50 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     );
     expect(events.some((e) => e.startsWith('1-'))).toBe(true);
   });
+  it('closes a transactional producer only once the transaction call in flight has returned', async () => {
+    const input = await newTopic();
+    const producer = kafka.producer();
+    closers.push(() => producer.close());
+    await producer.send([{ topic: input, key: 'k', value: Buffer.from('v') }]);
+    const consumer = kafka.groupConsumer({
+      groupId: `${prefix}.close.${randomUUID()}`,
+      topics: [input],
+    });
+    const tx = kafka.transactionalProducer(`${prefix}.close.${randomUUID()}`);
+    closers.push(() => consumer.close());
+    await tx.open();
+    const events: string[] = [];
+    let outcome: Promise<unknown> | undefined;
+    await consumer.start({
+      onBatch: async (batch) => {
+        if (outcome) return;
+        outcome = tx
+          .transaction(async (t) => {
+            const sending = t.sendOffsets(consumer, [
+              { topic: input, partition: batch.partition, offset: 1n },
+            ]);
+            // The partition is revoked meanwhile: its owner closes the producer at once.
+            const closing = tx.close().then(() => events.push('closed'));
+            await sending.then(
+              () => events.push('offsets sent'),
+              () => events.push('offsets refused'),
+            );
+            await closing;
+          })
+          .catch(() => undefined);
+      },
+    });
+    await eventually(
+      async () => events.length,
+      (n) => n >= 2,
+      60_000,
+    );
+    await outcome;
+    // librdkafka deadlocks when a client is destroyed under a transaction call of another
+    // thread (the call waits forever, and so does every later close and the process's exit).
+    expect(events).toEqual([expect.stringMatching(/^offsets (sent|refused)$/), 'closed']);
+  });
+
   it('lets the group move on while a member is still giving partitions up', async () => {
     const topic = await newTopic(4);
     const groupId = `${prefix}.slow-revoke.${randomUUID()}`;

@@ -13,7 +13,7 @@ import type {
   TransactionalProducer,
 } from '../port';
 import type { KafkaSettings } from '../settings';
-import { runTransaction, Turns } from '../transaction-loop';
+import { CallsInFlight, runTransaction, Turns } from '../transaction-loop';
 import { baseConfig, classifyConfluentError } from './client';
 import { ConfluentGroupConsumer } from './group-consumer';
 
@@ -125,6 +125,7 @@ export class ConfluentProducer implements Producer {
 export class ConfluentTransactionalProducer implements TransactionalProducer {
   private readonly producer: DeliveringProducer;
   private readonly turns = new Turns();
+  private readonly calls = new CallsInFlight();
 
   constructor(
     settings: KafkaSettings,
@@ -140,12 +141,17 @@ export class ConfluentTransactionalProducer implements TransactionalProducer {
     });
   }
 
-  async open(): Promise<void> {
-    await this.producer.connect();
-    // InitProducerId: fences the previous producer with this id and aborts its transaction.
-    await new Promise<void>((resolve, reject) =>
-      this.producer.native.initTransactions(TIMEOUT_MS, callback(resolve, reject)),
+  /** One of librdkafka's transaction calls, which close() waits for (see CallsInFlight). */
+  private call(start: (done: (err: LibrdKafkaError | null | undefined) => void) => void) {
+    return this.calls.track(
+      () => new Promise<void>((resolve, reject) => start(callback(resolve, reject))),
     );
+  }
+
+  async open(): Promise<void> {
+    await this.calls.track(() => this.producer.connect());
+    // InitProducerId: fences the previous producer with this id and aborts its transaction.
+    await this.call((done) => this.producer.native.initTransactions(TIMEOUT_MS, done));
   }
 
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -162,7 +168,7 @@ export class ConfluentTransactionalProducer implements TransactionalProducer {
         if (!(consumer instanceof ConfluentGroupConsumer)) {
           throw new Error('sendOffsets needs a consumer of the same Kafka adapter');
         }
-        return new Promise<void>((resolve, reject) =>
+        return this.call((done) =>
           native.sendOffsetsToTransaction(
             offsets.map((o) => ({
               topic: o.topic,
@@ -171,32 +177,24 @@ export class ConfluentTransactionalProducer implements TransactionalProducer {
             })),
             consumer.nativeConsumer(),
             TIMEOUT_MS,
-            callback(resolve, reject),
+            done,
           ),
         );
       },
     };
     return runTransaction(
       {
-        begin: () =>
-          new Promise<Transaction>((resolve, reject) =>
-            native.beginTransaction(callback(() => resolve(tx), reject)),
-          ),
-        commit: () =>
-          new Promise<void>((resolve, reject) =>
-            native.commitTransaction(TIMEOUT_MS, callback(resolve, reject)),
-          ),
-        abort: () =>
-          new Promise<void>((resolve, reject) =>
-            native.abortTransaction(TIMEOUT_MS, callback(resolve, reject)),
-          ),
+        begin: () => this.call((done) => native.beginTransaction(done)).then(() => tx),
+        commit: () => this.call((done) => native.commitTransaction(TIMEOUT_MS, done)),
+        abort: () => this.call((done) => native.abortTransaction(TIMEOUT_MS, done)),
         classify: classifyConfluentError,
       },
       work,
     );
   }
 
-  close(): Promise<void> {
-    return this.producer.disconnect();
+  async close(): Promise<void> {
+    await this.calls.close();
+    await this.producer.disconnect();
   }
 }

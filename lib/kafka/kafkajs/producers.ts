@@ -11,7 +11,7 @@ import type {
   Transaction,
   TransactionalProducer,
 } from '../port';
-import { runTransaction, Turns } from '../transaction-loop';
+import { CallsInFlight, runTransaction, Turns } from '../transaction-loop';
 import { byTopic, classifyKafkajsError, positionsOf } from './client';
 import { partitionOf } from './partitioner';
 
@@ -112,6 +112,7 @@ export class KafkajsTransactionalProducer implements TransactionalProducer {
   private readonly partitionCounts = new Map<string, number>();
   private current: KafkajsTransaction | undefined;
   private readonly turns = new Turns();
+  private readonly calls = new CallsInFlight();
 
   constructor(
     private readonly kafka: Kafka,
@@ -129,10 +130,12 @@ export class KafkajsTransactionalProducer implements TransactionalProducer {
   }
 
   async open(): Promise<void> {
-    await this.producer.connect();
     // Beginning a transaction registers the id (InitProducerId): the previous producer with it
     // is fenced and its open transaction aborted.
-    await (await this.producer.transaction()).abort();
+    await this.calls.track(async () => {
+      await this.producer.connect();
+      await (await this.producer.transaction()).abort();
+    });
   }
 
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
@@ -142,20 +145,23 @@ export class KafkajsTransactionalProducer implements TransactionalProducer {
   private runOne<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return runTransaction(
       {
-        begin: async () => {
-          const tx = await this.producer.transaction();
-          this.current = tx;
-          return this.wrap(tx);
-        },
-        commit: async () => {
-          await this.current?.commit();
-          this.current = undefined;
-        },
-        abort: async () => {
-          const tx = this.current;
-          this.current = undefined;
-          if (tx?.isActive()) await tx.abort();
-        },
+        begin: () =>
+          this.calls.track(async () => {
+            const tx = await this.producer.transaction();
+            this.current = tx;
+            return this.wrap(tx);
+          }),
+        commit: () =>
+          this.calls.track(async () => {
+            await this.current?.commit();
+            this.current = undefined;
+          }),
+        abort: () =>
+          this.calls.track(async () => {
+            const tx = this.current;
+            this.current = undefined;
+            if (tx?.isActive()) await tx.abort();
+          }),
         classify: classifyKafkajsError,
       },
       work,
@@ -164,36 +170,49 @@ export class KafkajsTransactionalProducer implements TransactionalProducer {
 
   private wrap(tx: KafkajsTransaction): Transaction {
     return {
-      send: async (records) => {
-        if (records.length === 0) return [];
-        const partitions = await partitionsFor(this.kafka, records, this.partitionCounts);
-        const placed = records.map((r, i) => ({ ...r, partition: partitions[i] }));
-        const metadata = await tx.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic(placed)].map(([topic, list]) => ({
-            topic,
-            messages: list.map((m) => m.message),
-          })),
-        });
-        return positionsOf(placed, partitions, metadata);
-      },
-      sendOffsets: async (consumer: GroupConsumer, offsets: TopicPartitionOffset[]) => {
-        if (offsets.length === 0) return;
-        const topics = new Map<string, { partition: number; offset: string }[]>();
-        for (const o of offsets) {
-          const list = topics.get(o.topic) ?? [];
-          list.push({ partition: o.partition, offset: String(o.offset) });
-          topics.set(o.topic, list);
-        }
-        await tx.sendOffsets({
-          consumerGroupId: consumer.groupId,
-          topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
-        });
-      },
+      send: (records) => this.calls.track(() => this.sendIn(tx, records)),
+      sendOffsets: (consumer: GroupConsumer, offsets: TopicPartitionOffset[]) =>
+        this.calls.track(() => this.sendOffsetsIn(tx, consumer, offsets)),
     };
   }
 
+  private async sendIn(
+    tx: KafkajsTransaction,
+    records: OutgoingRecord[],
+  ): Promise<TopicPartitionOffset[]> {
+    if (records.length === 0) return [];
+    const partitions = await partitionsFor(this.kafka, records, this.partitionCounts);
+    const placed = records.map((r, i) => ({ ...r, partition: partitions[i] }));
+    const metadata = await tx.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic(placed)].map(([topic, list]) => ({
+        topic,
+        messages: list.map((m) => m.message),
+      })),
+    });
+    return positionsOf(placed, partitions, metadata);
+  }
+
+  private async sendOffsetsIn(
+    tx: KafkajsTransaction,
+    consumer: GroupConsumer,
+    offsets: TopicPartitionOffset[],
+  ): Promise<void> {
+    if (offsets.length === 0) return;
+    const topics = new Map<string, { partition: number; offset: string }[]>();
+    for (const o of offsets) {
+      const list = topics.get(o.topic) ?? [];
+      list.push({ partition: o.partition, offset: String(o.offset) });
+      topics.set(o.topic, list);
+    }
+    await tx.sendOffsets({
+      consumerGroupId: consumer.groupId,
+      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+    });
+  }
+
   async close(): Promise<void> {
+    await this.calls.close();
     await this.producer.disconnect();
   }
 }
