@@ -79,6 +79,20 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     }
   });
 
+  it("names each topic's reason when the cluster keeps refusing to create it", async () => {
+    const name = `${prefix}.refused.${randomUUID()}`;
+    const admin = kafka.admin();
+    try {
+      // One broker cannot hold 3 copies. A cluster still starting refuses so for a moment
+      // (the adapters ask again for ~30 s); this one always will.
+      await expect(
+        admin.createTopics([{ name, partitions: 1, replicationFactor: 3, config: {} }]),
+      ).rejects.toThrow(new RegExp(`could not create topics \\(${name}: .*replication`, 'i'));
+    } finally {
+      await admin.close();
+    }
+  }, 90_000);
+
   it('tells where decided data ends: before a transaction still open, past it once committed', async () => {
     const topic = await newTopic();
     const producer = kafka.producer();

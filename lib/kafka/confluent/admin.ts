@@ -14,6 +14,7 @@ import type {
   TopicSpec,
 } from '../port';
 import { type KafkaSettings, sleep } from '../settings';
+import { perTopicCreationError } from '../topic-creation';
 import { baseConfig, classifyConfluentError } from './client';
 
 const TIMEOUT_MS = 10_000;
@@ -113,15 +114,19 @@ export class ConfluentAdmin implements KafkaAdmin {
     await retrying(async () => {
       const still = await missingNow();
       if (still.length === 0) return;
-      await admin.createTopics({
-        timeout: TIMEOUT_MS,
-        topics: still.map((t) => ({
-          topic: t.name,
-          numPartitions: t.partitions,
-          replicationFactor: t.replicationFactor ?? -1,
-          configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-        })),
-      });
+      await admin
+        .createTopics({
+          timeout: TIMEOUT_MS,
+          topics: still.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            replicationFactor: t.replicationFactor ?? -1,
+            configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+          })),
+        })
+        .catch((err: unknown) => {
+          throw perTopicCreationError(err) ?? err;
+        });
     });
     for (const t of missing) await this.offsets(t.name);
     return missing.map((t) => t.name);

@@ -8,6 +8,7 @@ import type {
   TopicSpec,
 } from '../port';
 import { sleep } from '../settings';
+import { perTopicCreationError } from '../topic-creation';
 import { classifyKafkajsError } from './client';
 
 /**
@@ -53,19 +54,31 @@ export class KafkajsAdmin implements KafkaAdmin {
 
   async createTopics(topics: TopicSpec[]): Promise<string[]> {
     const admin = await this.ready();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.name));
+    const missingNow = async () => {
+      const existing = new Set(await admin.listTopics());
+      return topics.filter((t) => !existing.has(t.name));
+    };
+    const missing = await missingNow();
     if (missing.length === 0) return [];
-    // kafkajs' own wait for leaders can fail with "unknown topic" while a new topic's metadata
-    // spreads; the offsets lookup below retries that instead.
-    await admin.createTopics({
-      waitForLeaders: false,
-      topics: missing.map((t) => ({
-        topic: t.name,
-        numPartitions: t.partitions,
-        ...(t.replicationFactor !== undefined && { replicationFactor: t.replicationFactor }),
-        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
-      })),
+    // Sent again after a transient refusal, it asks only for the topics still missing.
+    await retrying(async () => {
+      const still = await missingNow();
+      if (still.length === 0) return;
+      // kafkajs' own wait for leaders can fail with "unknown topic" while a new topic's
+      // metadata spreads; the offsets lookup below retries that instead.
+      await admin
+        .createTopics({
+          waitForLeaders: false,
+          topics: still.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            ...(t.replicationFactor !== undefined && { replicationFactor: t.replicationFactor }),
+            configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+          })),
+        })
+        .catch((err: unknown) => {
+          throw perTopicCreationError(err) ?? err;
+        });
     });
     for (const t of missing) await this.offsets(t.name);
     return missing.map((t) => t.name);
