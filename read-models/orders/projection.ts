@@ -41,7 +41,12 @@ export class OrdersProjection {
         // The latest word on payment wins (domain/README.md): a failure withdraws the authorization.
         return this.orderUpdate(event, 'payment_id = null', []);
       case 'OrderConfirmed':
-        return this.orderUpdate(event, "status = 'confirmed'", []);
+        // v2 carries the payment that confirmed the order; without one, the authorized stays.
+        return this.orderUpdate(
+          event,
+          "status = 'confirmed', payment_id = coalesce($11, payment_id)",
+          [event.data.paymentId ?? null],
+        );
       case 'OrderShipped':
         return this.orderUpdate(event, "status = 'shipped', tracking_number = $11", [
           event.data.trackingNumber,

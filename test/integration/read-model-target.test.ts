@@ -504,6 +504,23 @@ describe('ReadModelTarget (Postgres read model over the run’s shard databases)
     await applyO(o.event('OrderConfirmed', { orderId: 'flow-o3', customerId }));
     await applyO(o.event('OrderShipped', { orderId: 'flow-o3', customerId, trackingNumber: null }));
     expect(await orderRow('flow-o3')).toMatchObject({ status: 'shipped', tracking_number: null });
+    // Confirmed by its payment (the saga's usual path: OrderConfirmed v2 carries the payment)
+    await applyO(
+      o.event(
+        'OrderPlaced',
+        placed('flow-o4', customerId, [{ productId, quantity: 1, price: 10 }]),
+      ),
+    );
+    await applyO(o.event('OrderStockReserved', { orderId: 'flow-o4', customerId, productId }));
+    await applyO(
+      o.event('OrderConfirmed', {
+        orderId: 'flow-o4',
+        customerId,
+        paymentId: 'pay-4',
+        amount: eur(10),
+      }),
+    );
+    expect(await orderRow('flow-o4')).toMatchObject({ status: 'confirmed', payment_id: 'pay-4' });
 
     // The audit trail: every order event, in log order, with its place in the log
     const history = await rows<Record<string, unknown>>(
@@ -536,7 +553,7 @@ describe('ReadModelTarget (Postgres read model over the run’s shard databases)
     });
     expect(
       await rows(shard(), `select count(*)::int as n from ${target.schema}.order_history`),
-    ).toEqual([{ n: 18 }]);
+    ).toEqual([{ n: 21 }]);
   });
 
   /** A mixed batch: products on one partition of the product topic, orders on the order topic. */
