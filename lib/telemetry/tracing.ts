@@ -81,6 +81,11 @@ export function startTracing(
         : new BatchSpanProcessor({ exporter }),
     ],
     instrumentations: options.instrument === false ? [] : instrumentations(),
+    // Traces only: metrics are prom-client's (/metrics) and logs pino's. Left unset, the SDK
+    // reads OTEL_METRICS_EXPORTER and OTEL_LOGS_EXPORTER, whose default (otlp) recorded a
+    // histogram on every HTTP request and pushed metrics and logs to a collector nobody runs.
+    metricReaders: [],
+    logRecordProcessors: [],
   });
   sdk.start();
   onTracingShutdown(() => sdk.shutdown());

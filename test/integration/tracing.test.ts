@@ -1,3 +1,4 @@
+import { metrics } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { createPaymentGateway, type PaymentGateway } from '../../infra/payment-gateway/app';
 import { behaviourFromConfig } from '../../infra/payment-gateway/behaviour';
@@ -67,6 +68,12 @@ describe('tracing across Kafka', () => {
           s.name === name &&
           (traceId === undefined || s.spanContext().traceId === traceId),
       );
+
+  it('records traces only: no OpenTelemetry metrics beside prom-client, whatever OTEL_METRICS_EXPORTER defaults to', () => {
+    // The SDK's own default would add a meter provider (otlp), recording a histogram on every
+    // HTTP request and pushing it to a collector nobody runs.
+    expect(metrics.getMeterProvider().constructor.name).toBe('NoopMeterProvider');
+  });
 
   it('one placed order: command-api, projector and saga spans in one trace', async () => {
     const admin = await tokenFor(config, 'admin', 'tracing');
