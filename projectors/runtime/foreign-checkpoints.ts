@@ -1,4 +1,4 @@
-import type { KafkaClient } from '../../lib/kafka';
+import type { KafkaAdmin, KafkaClient } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
 import type { Pool } from '../../lib/postgres';
 import type { ProjectionSpec } from '../projections';
@@ -20,28 +20,23 @@ export interface CheckpointPastLogEnd {
  * Within one log a checkpoint never passes the log's end.
  */
 export async function checkpointsPastLogEnd(
-  kafka: KafkaClient,
+  admin: KafkaAdmin,
   target: ProjectionTarget,
   topics: string[],
 ): Promise<CheckpointPastLogEnd[]> {
-  const admin = kafka.admin();
-  try {
-    const past: CheckpointPastLogEnd[] = [];
-    for (const topic of topics) {
-      const ends = await admin.offsets(topic);
-      const resume = await target.resumeOffsets(
-        topic,
-        ends.map((e) => e.partition),
-      );
-      for (const { partition, high } of ends) {
-        const at = resume.get(partition) ?? 0n;
-        if (at > high) past.push({ topic, partition, resume: at, logEnd: high });
-      }
+  const past: CheckpointPastLogEnd[] = [];
+  for (const topic of topics) {
+    const ends = await admin.offsets(topic);
+    const resume = await target.resumeOffsets(
+      topic,
+      ends.map((e) => e.partition),
+    );
+    for (const { partition, high } of ends) {
+      const at = resume.get(partition) ?? 0n;
+      if (at > high) past.push({ topic, partition, resume: at, logEnd: high });
     }
-    return past;
-  } finally {
-    await admin.close();
   }
+  return past;
 }
 
 /**
@@ -57,8 +52,8 @@ export async function rebuildProjectionsOfAnotherLog(
   topics: string[],
   shard0: Pool,
   logger: Logger,
-): Promise<string[]> {
-  const rebuilt: string[] = [];
+): Promise<void> {
+  const admin = kafka.admin();
   const client = await shard0.connect();
   try {
     await client.query("select pg_advisory_lock(hashtext('orderstream.projections.log-check'))");
@@ -68,7 +63,7 @@ export async function rebuildProjectionsOfAnotherLog(
       const target = await spec.openTarget(generation);
       let past: CheckpointPastLogEnd[];
       try {
-        past = await checkpointsPastLogEnd(kafka, target, topics);
+        past = await checkpointsPastLogEnd(admin, target, topics);
       } finally {
         await target.close();
       }
@@ -87,13 +82,12 @@ export async function rebuildProjectionsOfAnotherLog(
       );
       await spec.dropGeneration(generation);
       await spec.prepare(generation);
-      rebuilt.push(spec.name);
     }
   } finally {
     await client
       .query("select pg_advisory_unlock(hashtext('orderstream.projections.log-check'))")
       .catch(() => undefined);
     client.release();
+    await admin.close();
   }
-  return rebuilt;
 }

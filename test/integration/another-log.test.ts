@@ -127,7 +127,7 @@ describe('projections built from another log', () => {
           try {
             expect({
               projection: spec.name,
-              past: await checkpointsPastLogEnd(kafka, target, [
+              past: await checkpointsPastLogEnd(admin, target, [
                 names.productEvents,
                 names.orderEvents,
               ]),
