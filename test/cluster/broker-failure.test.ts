@@ -1,28 +1,12 @@
-import fs from 'node:fs';
-import { runningBrokerPids } from '../../infra/kafka-broker';
-import { localNodes } from '../../infra/kafka-cluster';
 import { isAlive } from '../../infra/process-control';
 import type { Config } from '../../lib/config';
-import { createKafkaClient } from '../../lib/kafka';
 import { consumerGroupNames } from '../../lib/topics';
 import { call, isolatedConfig, tokenFor } from '../support/command-api';
 import { SagaHarness } from '../support/saga-harness';
 import { runCli } from '../support/test-env';
+import { groupCoordinator } from './cluster-nodes';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The pid of the local node coordinating `groupId` (the first node where the client cannot tell). */
-async function coordinatorPid(config: Config, groupId: string): Promise<number | undefined> {
-  const admin = createKafkaClient(config).admin();
-  try {
-    const [group] = await admin.describeGroups([groupId]);
-    const node = localNodes(config)?.find((n) => n.id === (group?.coordinator ?? 1));
-    const pid = node && Number(fs.readFileSync(node.files.pidFile, 'utf8').trim());
-    return pid && runningBrokerPids(config.stateDir).includes(pid) ? pid : undefined;
-  } finally {
-    await admin.close();
-  }
-}
 
 interface Answer {
   key: string;
@@ -105,7 +89,9 @@ describe('a broker killed under load', () => {
     await sleep(6000);
     // The broker coordinating the saga's group: its members lose their sessions and must
     // rejoin elsewhere (it also leads some of the command and event partitions).
-    const victim = await coordinatorPid(config, consumerGroupNames(config.topics).sagaFulfilment);
+    const victim = (
+      await groupCoordinator(config, consumerGroupNames(config.topics).sagaFulfilment)
+    )?.pid;
     expect(victim).toBeDefined();
     process.kill(victim ?? 0, 'SIGKILL');
     while (isAlive(victim ?? 0)) await sleep(100);

@@ -138,6 +138,14 @@ export class ConfluentTransactionalProducer implements TransactionalProducer {
       // has written the last one's markers (a few ms under load): retry soon, not after 100 ms.
       'retry.backoff.ms': 5,
       'retry.backoff.max.ms': 100,
+      // sendOffsetsToTransaction looks up the group's coordinator and, while the cached one is
+      // down, waits for some broker connection to go up or down, never checking its own timeout
+      // (librdkafka#5456, #5511). With sparse connections, nothing changes once the dead broker
+      // has left the metadata: the call, the owner's stop and the process's exit then waited
+      // forever. A connection to every broker (one coming back connects at once) and idle ones
+      // closed and reopened keep such changes coming.
+      'enable.sparse.connections': false,
+      'connections.max.idle.ms': 30_000,
     });
   }
 
