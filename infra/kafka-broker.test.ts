@@ -1,5 +1,5 @@
 import { loadConfig } from '../lib/config';
-import { localBrokerAddress, newClusterId } from './kafka-broker';
+import { localBrokerAddress, newClusterId, startupError } from './kafka-broker';
 import type { LocalNode } from './kafka-cluster';
 import { brokerProperties, clusterAddresses, localNodes, replicationFor } from './kafka-cluster';
 
@@ -84,5 +84,35 @@ describe('local Kafka broker settings', () => {
   it('makes cluster ids the storage tool accepts: 22 URL-safe characters, never a leading "-"', () => {
     for (let i = 0; i < 2000; i += 1)
       expect(newClusterId()).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+  });
+});
+
+describe('why a local broker stopped while starting', () => {
+  // What a broker whose port was taken logged (shortened): its shutdown goes on for hundreds of
+  // lines, with more ERRORs, after the one that names the cause.
+  const log = [
+    '[2026-12-02 15:56:20,700] INFO [BrokerServer id=1] Waiting for the broker to be unfenced (kafka.server.BrokerServer)',
+    '[2026-12-02 15:56:20,798] ERROR Unable to start acceptor for ListenerName(PLAINTEXT) (kafka.network.DataPlaneAcceptor)',
+    'org.apache.kafka.common.KafkaException: Socket server failed to bind to 127.0.0.1:39092: Address already in use.',
+    '\tat kafka.network.Acceptor.openServerSocket(SocketServer.scala:736)',
+    'Caused by: java.net.BindException: Address already in use',
+    '[2026-12-02 15:56:20,801] ERROR [BrokerServer id=1] Received a fatal error while waiting for all of the SocketServer Acceptors to be started (kafka.server.BrokerServer)',
+    ...Array.from(
+      { length: 100 },
+      (_, i) =>
+        `[2026-12-02 15:56:21,${String(i).padStart(3, '0')}] INFO [QuorumController id=1] writeNoOpRecord: event failed (org.apache.kafka.controller.QuorumController)`,
+    ),
+  ].join('\n');
+
+  it('names the first error of this start, with the exception that caused it', () => {
+    expect(startupError(log)).toBe(
+      'ERROR Unable to start acceptor for ListenerName(PLAINTEXT) (kafka.network.DataPlaneAcceptor): org.apache.kafka.common.KafkaException: Socket server failed to bind to 127.0.0.1:39092: Address already in use.',
+    );
+  });
+
+  it('falls back to the last line when nothing was logged as an error', () => {
+    expect(startupError('[t] INFO starting\n[t] INFO Exiting Kafka.\n')).toBe(
+      '[t] INFO Exiting Kafka.',
+    );
   });
 });

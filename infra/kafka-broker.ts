@@ -23,7 +23,6 @@ import {
   sleep,
   spawnDaemon,
   stopProcess,
-  tailOf,
 } from './process-control';
 
 // The Maven project stays in the source tree, also when running from dist/; the jars go to
@@ -193,9 +192,10 @@ export async function ensureBroker(
     fs.mkdirSync(node.files.dataDir, { recursive: true });
     fs.writeFileSync(node.files.properties, brokerProperties(config, node, nodes));
     await formatStorage(node.files, config.kafka.jarsDir, clusterIdFor(config.stateDir, nodes));
+    const logStart = sizeOf(node.files.logFile);
     const pid = spawnNode(config, node.files);
     // A cluster node answers once a quorum of controllers runs: wait for them all together.
-    starting.push(waitUntilAnswers(onlyNode(config, node), pid, node.files, 120_000));
+    starting.push(waitUntilAnswers(onlyNode(config, node), pid, node.files, 120_000, logStart));
   }
   const pids = await Promise.all(starting);
   if (nodes.length > 1) await waitUntilAllRegistered(config, nodes.length, 60_000);
@@ -257,12 +257,13 @@ async function waitUntilAnswers(
   pid: number,
   files: BrokerFiles,
   timeoutMs: number,
+  logStart = 0,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
       throw new OperatorError(
-        `Kafka broker exited while starting (see ${files.logFile}): ${lastError(files.logFile)}`,
+        `Kafka broker exited while starting (see ${files.logFile}): ${startupError(logSince(files.logFile, logStart))}`,
       );
     }
     // Alive and answering: the answer is this broker's, not another program's on the port.
@@ -300,10 +301,30 @@ async function waitUntilAllRegistered(
   );
 }
 
-function lastError(logFile: string): string {
-  const lines = tailOf(logFile, 60).split('\n');
-  return (lines.reverse().find((l) => /ERROR|Exception|Error:/.test(l)) ?? lines[0] ?? '').trim();
+/**
+ * Why a broker stopped while starting, from what it logged in this start: its first ERROR
+ * (with the exception line after it, which names the cause); else the last line. The first,
+ * not the last: a broker that fails goes on logging its shutdown, errors included.
+ */
+export function startupError(log: string): string {
+  const lines = log.trimEnd().split('\n');
+  const at = lines.findIndex((l) => /\b(ERROR|FATAL)\b/.test(l));
+  if (at < 0) return (lines.at(-1) ?? '').trim();
+  const next = lines[at + 1]?.trim() ?? '';
+  const error = (lines[at] ?? '').replace(/^\[[^\]]*\]\s*/, '').trim();
+  return /^[\w.$]+(Exception|Error)\b/.test(next) ? `${error}: ${next}` : error;
 }
+
+/** The log lines written since `offset` (the file's size when this start began). */
+function logSince(logFile: string, offset: number): string {
+  try {
+    return fs.readFileSync(logFile).subarray(offset).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+const sizeOf = (file: string): number => (fs.existsSync(file) ? fs.statSync(file).size : 0);
 
 /** Stops the brokers `infra up` started from this state folder, if they run. Their data stays. */
 export async function stopBroker(stateDir: string): Promise<number[]> {
