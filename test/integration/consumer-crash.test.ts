@@ -78,6 +78,14 @@ describe('a crashed projection consumer', () => {
     failing = false;
     expect(await eventually(ready, (status) => status === 200, 30_000)).toBe(200);
     expect(warnings).toContain('projection consumer crashed; restarting it');
-    expect(resumedAfterFault).toBeGreaterThan(0);
+    // Ready means its consumer runs again; it reads its checkpoints once the group assigns it
+    // the partitions, a moment later.
+    expect(
+      await eventually(
+        async () => resumedAfterFault,
+        (n) => n > 0,
+        30_000,
+      ),
+    ).toBeGreaterThan(0);
   }, 60_000);
 });
