@@ -486,13 +486,17 @@ describe('ReadModelTarget (Postgres read model over the run’s shard databases)
       cancel_reason: 'out of stock',
       version: 5,
     });
-    await applyO(
-      o.event(
-        'OrderPlaced',
-        placed('flow-o3', customerId, [{ productId, quantity: 1, price: 10 }]),
-      ),
-    );
-    await applyO(o.event('OrderStockReserved', { orderId: 'flow-o3', customerId, productId }));
+    // An order of one unit, placed and its stock reserved: what each of the flows below starts from.
+    const placeAndReserve = async (orderId: string) => {
+      await applyO(
+        o.event(
+          'OrderPlaced',
+          placed(orderId, customerId, [{ productId, quantity: 1, price: 10 }]),
+        ),
+      );
+      await applyO(o.event('OrderStockReserved', { orderId, customerId, productId }));
+    };
+    await placeAndReserve('flow-o3');
     await applyO(
       o.event('OrderPaymentAuthorized', {
         orderId: 'flow-o3',
@@ -505,13 +509,7 @@ describe('ReadModelTarget (Postgres read model over the run’s shard databases)
     await applyO(o.event('OrderShipped', { orderId: 'flow-o3', customerId, trackingNumber: null }));
     expect(await orderRow('flow-o3')).toMatchObject({ status: 'shipped', tracking_number: null });
     // Confirmed by its payment (the saga's usual path: OrderConfirmed v2 carries the payment)
-    await applyO(
-      o.event(
-        'OrderPlaced',
-        placed('flow-o4', customerId, [{ productId, quantity: 1, price: 10 }]),
-      ),
-    );
-    await applyO(o.event('OrderStockReserved', { orderId: 'flow-o4', customerId, productId }));
+    await placeAndReserve('flow-o4');
     await applyO(
       o.event('OrderConfirmed', {
         orderId: 'flow-o4',
