@@ -208,6 +208,13 @@ describe('several instances of every process', () => {
       (res) => res.body.stock === stockInLog || res.body.available === stockInLog,
       60_000,
     );
+    // On failure, what the query API answered (a problem, or the product as it stood).
+    expect({ status: product.status, stock: product.body.stock ?? product.body.available }).toEqual(
+      {
+        status: 200,
+        stock: stockInLog,
+      },
+    );
     expect([product.body.stock, product.body.available]).toContain(stockInLog);
     const orders = await eventually(
       () =>
