@@ -193,13 +193,24 @@ describe.each(adapters)('the Kafka port on %s', (adapter) => {
     const tx = kafka.transactionalProducer(`${prefix}.tx.${randomUUID()}`);
     closers.push(() => tx.close());
     await tx.open();
+    let last: { partition: number; offset: bigint }[] = [];
     for (let i = 0; i < 30; i += 1)
-      await tx.transaction((t) =>
+      last = await tx.transaction((t) =>
         t.send([
           { topic, key: `a${i}`, value: Buffer.from('x') },
           { topic, key: `b${i}`, value: Buffer.from('y') },
         ]),
       );
+    // A commit returns before its markers are written, so the stable end (what a committed
+    // read goes to) may still stop short of the last transaction: wait until it covers it.
+    const admin = kafka.admin();
+    try {
+      const covered = (rows: { partition: number; high: bigint }[]): boolean =>
+        last.every((p) => (rows.find((r) => r.partition === p.partition)?.high ?? 0n) > p.offset);
+      expect(covered(await eventually(() => admin.offsets(topic), covered))).toBe(true);
+    } finally {
+      await admin.close();
+    }
     // Each read ends at a commit marker; the end of a partition may be noticed before its last
     // records are handed over, which must not cut them off. Repeated: it is a race.
     const counts: number[] = [];
