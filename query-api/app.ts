@@ -94,7 +94,8 @@ export function createQueryApi(
   );
   for (const pool of followers)
     pool.on('error', (err) => logger.debug({ err }, 'postgres follower error'));
-  const redis = createRedis(config.redis.url);
+  // Concurrent reads share writes: each HMGET on its own was a tenth of the query API's CPU.
+  const redis = createRedis(config.redis.url, { autoPipelining: true });
   redis.on('error', (err) => logger.debug({ err }, 'redis connection error'));
 
   const topics = topicNames(config.topics);

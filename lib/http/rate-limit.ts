@@ -60,6 +60,8 @@ export function createRateLimits(
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
+    // Every request counts: concurrent counts share one write.
+    enableAutoPipelining: true,
   });
   // Requests right after start wait (bounded) for the first connection instead of passing
   // uncounted; later, a connection being re-established fails at once (rejectIfRedisNotReady).

@@ -67,7 +67,8 @@ export async function measureReads(ctx: E2eContext, productIds: string[]): Promi
   const closed = new HttpTarget(url, concurrency);
   const open = new HttpTarget(url, 256);
   const [headers = {}] = await customerHeaders(config, 'reader-', 1);
-  const redis = createRedis(config.redis.url);
+  // As the query API's own connection: auto-pipelined.
+  const redis = createRedis(config.redis.url, { autoPipelining: true });
   const ring = new ShardingRing(config.postgres.shardUrls.length);
   const pools = config.postgres.shardUrls.map(
     (connectionString) => new Pool({ connectionString, max: config.queryApi.pgPoolSize }),
@@ -135,7 +136,7 @@ export async function measureReads(ctx: E2eContext, productIds: string[]): Promi
     ctx.say(`e2e: reads: GET /products/{id}/stock vs raw HMGET, ${concurrency} connections…`);
     result.stock = await measure(
       (id) => `/products/${id}/stock`,
-      'ioredis HMGET, 1 connection',
+      'ioredis HMGET, 1 auto-pipelined connection',
       (id) => redis.hmget(keys.productKey(id), 'id', 'available', 'discontinued'),
     );
     const shard0 = pools[0] as Pool;
