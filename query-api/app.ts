@@ -88,6 +88,7 @@ export function createQueryApi(
       new Pool({
         connectionString,
         max: 3,
+        min: 3, // kept through quiet spells, as the leaders' (ShardPools)
         connectionTimeoutMillis: Math.min(config.healthTimeoutMs, 1000),
         query_timeout: 5000,
       }),

@@ -34,6 +34,9 @@ export class ShardPools {
       const pool = new Pool({
         connectionString: shardUrlsFor(this.postgres, i + 1)[i],
         max: this.poolSize,
+        // Kept once opened: pg closes idle connections after 10 s, and a burst after a quiet
+        // spell then waited for a pool's worth of new backends (reads past 1 s in the bench).
+        min: this.poolSize,
         connectionTimeoutMillis: 5000,
       });
       pool.on('error', (err) => this.logger.warn({ err, shard: i }, 'postgres shard error'));
