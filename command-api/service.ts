@@ -45,6 +45,7 @@ export async function startCommandService(
     maxCommandsPerTransaction: config.commands.maxPerTransaction,
     maxRememberedCommands: config.commands.idempotencyWindow,
     snapshotEveryEvents: config.commands.snapshotEveryEvents,
+    stallMs: config.kafka.consumerStallMs,
   });
   const bus = new CommandBus(kafka, logger, [names.productReplies, names.orderReplies]);
   const router = new CommandRouter(processor, bus, logger, {

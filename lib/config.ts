@@ -68,6 +68,7 @@ const envSchema = z.object({
     .string()
     .min(1)
     .default(path.join(REPO_ROOT, 'infra', 'kafka', 'lib')),
+  CONSUMER_STALL_MS: int(0, 3_600_000).default(60_000),
   TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
@@ -90,7 +91,6 @@ const envSchema = z.object({
   CONSISTENCY_WAIT_MS: int(0, 60_000).default(5000),
   FOLLOWER_MAX_LAG: int(0, Number.MAX_SAFE_INTEGER).default(1000),
   PROJECTION_BATCH_SIZE: int(1, 100_000).default(500),
-  PROJECTION_STALL_MS: int(0, 3_600_000).default(60_000),
   PROJECTIONS: commaList(
     z.enum(['read-model', 'read-model-follower', 'views', 'analytics']),
   ).optional(),
@@ -178,6 +178,8 @@ export interface Config {
     heap: string;
     /** Where Maven puts the broker jars and the local broker runs them from. */
     jarsDir: string;
+    /** A consumer behind whose positions moved not at all for this long is restarted (0: never). */
+    consumerStallMs: number;
   };
   topics: {
     prefix: string;
@@ -210,8 +212,6 @@ export interface Config {
     followerMaxLag: number;
     /** Most events a projection applies in one step. */
     projectionBatchSize: number;
-    /** A projection behind whose checkpoints moved not at all for this long is restarted (0: never). */
-    projectionStallMs: number;
     /** Projections this projectors process runs; undefined = all configured. */
     projections?: ('read-model' | 'read-model-follower' | 'views' | 'analytics')[];
   };
@@ -373,6 +373,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       controllerPort: e.KAFKA_CONTROLLER_PORT,
       heap: e.KAFKA_HEAP,
       jarsDir: path.resolve(e.KAFKA_JARS_DIR),
+      consumerStallMs: e.CONSUMER_STALL_MS,
     },
     topics: {
       prefix: e.TOPIC_PREFIX,
@@ -392,7 +393,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       consistencyWaitMs: e.CONSISTENCY_WAIT_MS,
       followerMaxLag: e.FOLLOWER_MAX_LAG,
       projectionBatchSize: e.PROJECTION_BATCH_SIZE,
-      projectionStallMs: e.PROJECTION_STALL_MS,
       projections: e.PROJECTIONS,
     },
     redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },

@@ -50,6 +50,7 @@ export async function startSagas(
   const fulfilment = new OwnedPartitions<DeadlineSweep>({
     ...runtime,
     name: 'saga',
+    stallMs: config.kafka.consumerStallMs,
     groupId: groups.sagaFulfilment,
     topics: [topics.orderEvents],
     transactionalId: (p) => `${prefix}.fulfilment.${p.partition}`,
@@ -69,12 +70,14 @@ export async function startSagas(
   const reservations = new OwnedPartitions<never>({
     ...runtime,
     name: 'reservation outcome',
+    stallMs: config.kafka.consumerStallMs,
     groupId: groups.sagaReservations,
     topics: [topics.productEvents, topics.productReplies],
     transactionalId: (p) => `${prefix}.reservations.${sourceOf(p)}.${p.partition}`,
     work: () =>
       new ReservationTranslator({ logger, retry, productEventsTopic: topics.productEvents }),
   });
+  // Not watched for stalls: a retry waits out its delay before its offset moves.
   const retries = new OwnedPartitions<never>({
     ...runtime,
     name: 'saga retry',

@@ -17,6 +17,8 @@ export interface CommandProcessorOptions {
   maxCommandsPerTransaction: number;
   maxRememberedCommands: number;
   snapshotEveryEvents: number;
+  /** A consumer behind and stalled this long is replaced (CONSUMER_STALL_MS; 0: never). */
+  stallMs?: number;
 }
 
 /**
@@ -39,6 +41,7 @@ export class CommandProcessor {
       topics: [...this.byTopic.keys()],
       sessionTimeoutMs: options.sessionTimeoutMs,
       maxBatch: options.maxCommandsPerTransaction,
+      stallMs: options.stallMs,
       transactionalId: (p) =>
         `${options.transactionalIdPrefix}.${this.kindOf(p).name}.${p.partition}`,
       work: (p) =>

@@ -5,6 +5,8 @@ import {
   type TopicPartition,
 } from '../kafka/index';
 import type { Logger } from '../logger';
+import { kafkaGroupLag } from '../metrics/consumer-lag';
+import { ConsumerStall } from '../metrics/consumer-stall';
 import { PartitionLoop, PartitionMovedError } from './partition-loop';
 import type { OwnedPartition, PartitionWork } from './partition-work';
 
@@ -25,7 +27,16 @@ export interface OwnedPartitionsOptions<Local> {
   maxBatch: number;
   /** Records queued per partition before its fetching pauses. */
   maxQueued?: number;
+  /**
+   * Behind, with not one committed offset of the group moving for this long, the consumer has
+   * stalled and is replaced by a new one (0 or absent: never looked for). Only for groups whose
+   * records are all worked on at once (not the delayed saga retries).
+   */
+  stallMs?: number;
 }
+
+/** Most time between two looks at the group's lag for a stall (less for a short stall time). */
+const STALL_CHECK_MS = 5000;
 
 /**
  * The owned-partition runtime (DESIGN §4, §6): a consumer group decides which partitions this
@@ -33,21 +44,34 @@ export interface OwnedPartitionsOptions<Local> {
  * takes local requests, such as commands from this process's HTTP handlers.
  */
 export class OwnedPartitions<Local> {
-  private readonly consumer: GroupConsumer;
+  private consumer: GroupConsumer;
   private readonly loops = new Map<string, PartitionLoop<Local>>();
   /** Owners of revoked partitions still stopping (a rebalance does not wait for them). */
   private readonly stopping = new Set<Promise<void>>();
   private crash: Error | undefined;
+  private stallWatch: { timer: NodeJS.Timeout; closeAdmin: () => Promise<void> } | undefined;
+  private replacing: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(private readonly options: OwnedPartitionsOptions<Local>) {
-    this.consumer = options.kafka.groupConsumer({
-      groupId: options.groupId,
-      topics: options.topics,
-      sessionTimeoutMs: options.sessionTimeoutMs,
+    this.consumer = this.newConsumer();
+  }
+
+  private newConsumer(): GroupConsumer {
+    return this.options.kafka.groupConsumer({
+      groupId: this.options.groupId,
+      topics: this.options.topics,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
     });
   }
 
   async start(): Promise<void> {
+    await this.startConsumer();
+    const stallMs = this.options.stallMs ?? 0;
+    if (stallMs > 0) this.watchForStall(stallMs);
+  }
+
+  private async startConsumer(): Promise<void> {
     await this.consumer.start({
       onAssigned: (partitions) => {
         for (const p of partitions) this.own(p);
@@ -65,6 +89,60 @@ export class OwnedPartitions<Local> {
         this.options.logger.error({ err: error, group: this.options.groupId }, 'consumer crashed');
       },
     });
+  }
+
+  /**
+   * Looks at the group's lag every few seconds: behind, with no committed offset moving for
+   * `stallMs`, its consumer stopped without a word (as a librdkafka client did after a paused
+   * broker) and is replaced. Owners commit offsets with every transaction, so a live one moves.
+   */
+  private watchForStall(stallMs: number): void {
+    const stall = new ConsumerStall(stallMs);
+    const lag = kafkaGroupLag(this.options.groupId, this.options.topics);
+    const admin = this.options.kafka.admin();
+    let looking = false;
+    const timer = setInterval(
+      () => {
+        if (looking || this.replacing || this.crash || this.stopped) return;
+        looking = true;
+        lag
+          .lag(admin)
+          .then((rows) => {
+            const found = stall.observe(rows, Date.now());
+            if (!found || this.stopped) return;
+            stall.reset();
+            this.options.logger.warn(
+              { group: this.options.groupId, lag: String(found.lag), stalledForMs: found.forMs },
+              `${this.options.name} consumer stalled; replacing it`,
+            );
+            this.replacing = this.replaceConsumer().finally(() => {
+              this.replacing = undefined;
+            });
+          })
+          // Not measurable just now (Kafka away): no verdict.
+          .catch(() => undefined)
+          .finally(() => {
+            looking = false;
+          });
+      },
+      Math.min(STALL_CHECK_MS, stallMs / 4),
+    );
+    timer.unref();
+    this.stallWatch = { timer, closeAdmin: () => admin.close() };
+  }
+
+  /** Closes the consumer and its owners, then joins the group again with a new one. */
+  private async replaceConsumer(): Promise<void> {
+    await this.consumer.close().catch(() => undefined);
+    await this.releaseAll();
+    if (this.stopped) return;
+    this.consumer = this.newConsumer();
+    try {
+      await this.startConsumer();
+    } catch (err) {
+      this.crash = err instanceof Error ? err : new Error(String(err));
+      this.options.logger.error({ err, group: this.options.groupId }, 'consumer crashed');
+    }
   }
 
   /** Every partition owned now, by topic (after each change of the assignment). */
@@ -148,7 +226,15 @@ export class OwnedPartitions<Local> {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.stallWatch) clearInterval(this.stallWatch.timer);
+    await this.replacing;
     await this.consumer.close().catch(() => undefined);
+    await this.releaseAll();
+    await this.stallWatch?.closeAdmin().catch(() => undefined);
+  }
+
+  private async releaseAll(): Promise<void> {
     await Promise.all(
       [...this.loops.keys()].map((key) => {
         const at = key.lastIndexOf('#');

@@ -18,7 +18,7 @@ const STALL_CHECK_MS = 5000;
 /**
  * Runs one projection on its current generation, moving to a new one when it is switched, and
  * restarting its consumer (after a growing wait) when it stopped on an error it could not get
- * past, or stalled (behind, and no checkpoint moved for PROJECTION_STALL_MS): a crashed or
+ * past, or stalled (behind, and no checkpoint moved for CONSUMER_STALL_MS): a crashed or
  * stalled consumer is not left in a live process consuming nothing.
  */
 export class ProjectionSupervisor {
@@ -41,7 +41,7 @@ export class ProjectionSupervisor {
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
-    this.stall = new ConsumerStall(config.readSide.projectionStallMs);
+    this.stall = new ConsumerStall(config.kafka.consumerStallMs);
   }
 
   async start(): Promise<void> {
@@ -95,11 +95,11 @@ export class ProjectionSupervisor {
 
   /**
    * Every few seconds, the projection's lag against its checkpoints: behind with not one
-   * checkpoint moving for PROJECTION_STALL_MS, its consumer has stopped without a word (as a
+   * checkpoint moving for CONSUMER_STALL_MS, its consumer has stopped without a word (as a
    * librdkafka client did after its broker was paused) and is marked stalled.
    */
   private async lookForStall(): Promise<void> {
-    const stallMs = this.config.readSide.projectionStallMs;
+    const stallMs = this.config.kafka.consumerStallMs;
     const target = this.target;
     if (stallMs === 0 || !target || Date.now() < this.nextStallCheck) return;
     this.nextStallCheck = Date.now() + Math.min(STALL_CHECK_MS, stallMs / 4);

@@ -1,7 +1,7 @@
 import type { Config } from '../../lib/config';
 import { serveOps } from '../../lib/http/ops-server';
 import type { RunningServer } from '../../lib/http/serve';
-import { createKafkaClient, type KafkaClient } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { createRedis, type Redis } from '../../lib/redis';
 import { topicNames } from '../../lib/topics';
 import { openShard0, type ProjectionSpec, projectionSpecs } from '../../projectors/projections';
@@ -10,6 +10,7 @@ import { ProjectionSupervisor } from '../../projectors/runtime/projection-superv
 import { consumerChecks } from '../../projectors/service';
 import { isolatedConfig } from '../support/command-api';
 import { produceEventLoad } from '../support/event-load';
+import { stallingFirstConsumer } from '../support/stalling-kafka';
 import { eventually, silentLogger } from '../support/test-env';
 
 /**
@@ -28,7 +29,7 @@ describe('a stalled projection consumer', () => {
   beforeAll(async () => {
     config = await isolatedConfig(
       'consumer-stall',
-      { PROJECTION_STALL_MS: String(STALL_MS) },
+      { CONSUMER_STALL_MS: String(STALL_MS) },
       { stores: true },
     );
     redis = createRedis(config.redis.url);
@@ -46,25 +47,8 @@ describe('a stalled projection consumer', () => {
     const views = projectionSpecs({ config, logger, shard0, redis }).find(
       (s) => s.name === 'views',
     ) as ProjectionSpec;
-    // The real client, except that its first group consumer delivers nothing: it stays in
-    // its group and keeps its partitions, but no batch (nor position) ever reaches the runner.
     const real = createKafkaClient(config);
-    let consumers = 0;
-    const kafka: KafkaClient = Object.assign(Object.create(real) as KafkaClient, {
-      groupConsumer: (options: Parameters<KafkaClient['groupConsumer']>[0]) => {
-        const consumer = real.groupConsumer(options);
-        consumers += 1;
-        if (consumers > 1) return consumer;
-        return Object.assign(Object.create(consumer), {
-          start: (handlers: Parameters<typeof consumer.start>[0]) =>
-            consumer.start({
-              ...handlers,
-              onBatch: async () => undefined,
-              onPosition: undefined,
-            }),
-        });
-      },
-    });
+    const { kafka, consumers } = stallingFirstConsumer(real);
     const warnings: string[] = [];
     const watched = Object.assign(Object.create(logger), {
       warn: (_fields: unknown, message: string) => warnings.push(message),
@@ -96,7 +80,7 @@ describe('a stalled projection consumer', () => {
       await admin.close();
     }
     expect(warnings).toContain('projection consumer stalled; restarting it');
-    expect(consumers).toBeGreaterThan(1);
+    expect(consumers()).toBeGreaterThan(1);
     expect(await eventually(ready, (status) => status === 200, 30_000)).toBe(200);
   }, 120_000);
 });

@@ -1,0 +1,118 @@
+import { aggregateKinds } from '../../command-api/aggregates';
+import { CommandProcessor } from '../../command-api/processor/command-processor';
+import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
+import type { CreateProduct } from '../../domain';
+import type { Config } from '../../lib/config';
+import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka';
+import { kafkaGroupLag } from '../../lib/metrics/consumer-lag';
+import { topicNames } from '../../lib/topics';
+import { encodeCommand } from '../../schemas/codec';
+import { isolatedConfig } from '../support/command-api';
+import { stallingFirstConsumer } from '../support/stalling-kafka';
+import { eventually, silentLogger } from '../support/test-env';
+
+/**
+ * Partition owners whose group consumer stops delivering without a word (up, in its group,
+ * fetching nothing) are noticed by the group's lag — behind, and not one committed offset
+ * moving for CONSUMER_STALL_MS — and the consumer is replaced; the waiting commands are then
+ * decided. The same runtime runs the saga's owners.
+ */
+async function readReplies(config: Config): Promise<CommandReply[]> {
+  const topic = topicNames(config.topics).productReplies;
+  const replies: CommandReply[] = [];
+  await readToEnd(
+    createKafkaClient(config),
+    Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
+    ({ records }) => {
+      for (const record of records) replies.push(decodeReply(record.value));
+    },
+  );
+  return replies;
+}
+
+describe('a stalled partition-owner consumer', () => {
+  let config: Config;
+  let processor: CommandProcessor | undefined;
+  afterAll(() => processor?.stop());
+
+  beforeAll(async () => {
+    config = await isolatedConfig('owner-stall');
+  });
+
+  it('is replaced, and the commands waiting for it are decided', async () => {
+    const topics = topicNames(config.topics);
+    const groupId = `${config.topics.prefix}.stall-processor`;
+    const real = createKafkaClient(config);
+    const { kafka, consumers } = stallingFirstConsumer(real);
+    const warnings: string[] = [];
+    const logger = silentLogger();
+    const watched = Object.assign(Object.create(logger), {
+      warn: (_fields: unknown, message: string) => warnings.push(message),
+    });
+    processor = new CommandProcessor({
+      kafka,
+      logger: watched,
+      kinds: aggregateKinds(config),
+      groupId,
+      transactionalIdPrefix: `${config.topics.prefix}.stall-owner`,
+      partitions: config.topics.partitions,
+      sessionTimeoutMs: 6000,
+      maxCommandsPerTransaction: 200,
+      maxRememberedCommands: 1000,
+      snapshotEveryEvents: 0,
+      stallMs: 3000,
+    });
+    await processor.start();
+
+    // Commands forwarded by another instance: they reach this one's owners through the topic.
+    const ids = Array.from({ length: 6 }, (_, i) => `stall-${i}`);
+    const producer = real.producer();
+    await producer.send(
+      ids.map((productId) => {
+        const command: CreateProduct = {
+          type: 'CreateProduct',
+          productId,
+          sku: `SKU-${productId}`,
+          name: productId,
+          description: '',
+          category: 'c',
+          price: { amount: 100, currency: 'EUR' },
+          initialStock: 1,
+        };
+        const { value, headers } = encodeCommand(command, {
+          commandId: `cmd-${productId}`,
+          correlationId: productId,
+          actor: 'admin:test',
+          issuedAt: new Date().toISOString(),
+          requestHash: productId,
+          replyRequired: true,
+        });
+        return {
+          topic: topics.productCommands,
+          key: productId,
+          partition: partitionOf(productId, config.topics.partitions),
+          value,
+          headers,
+        };
+      }),
+    );
+    await producer.close();
+
+    // Every command gets a reply, accepted or refused: each one was decided.
+    const answered = await eventually(
+      async () => (await readReplies(config)).map((reply) => reply.commandId),
+      (found) => ids.every((id) => found.includes(`cmd-${id}`)),
+      60_000,
+    );
+    expect([...new Set(answered)].sort()).toEqual(ids.map((id) => `cmd-${id}`).sort());
+    expect(warnings).toContain('command consumer stalled; replacing it');
+    expect(consumers()).toBe(2);
+    const admin = real.admin();
+    try {
+      const rows = await kafkaGroupLag(groupId, [topics.productCommands]).lag(admin);
+      expect(rows.reduce((sum, r) => sum + r.lag, 0n)).toBe(0n);
+    } finally {
+      await admin.close();
+    }
+  }, 120_000);
+});
