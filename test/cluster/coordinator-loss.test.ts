@@ -36,8 +36,9 @@ describe.each(adapters)('a group coordinator lost under a transaction, on %s', (
   /**
    * Kills the coordinator of a group whose offsets a transaction is committing, waits until
    * the cluster's metadata no longer lists it, then runs `meanwhile`; returns how the commit
-   * was answered (or `no answer` after 120 s; the stays-away case is answered after an idle
-   * connection is recycled, every 30 s, later on a loaded machine) and whether the producer then closed.
+   * was answered (or `no answer` after 120 s: the stays-away case is answered once an idle
+   * connection is recycled, every 30 s, later on a loaded machine) and whether the producer
+   * then closed.
    */
   async function commitWhileCoordinatorDies(
     name: string,
