@@ -64,39 +64,49 @@ describe('a stalled partition-owner consumer', () => {
     });
     await processor.start();
 
-    // Commands forwarded by another instance: they reach this one's owners through the topic.
-    const ids = Array.from({ length: 6 }, (_, i) => `stall-${i}`);
+    // Commands forwarded by another instance reach this one's owners through the topic: one
+    // every 300 ms (a stall shows as records arriving that no position follows) until the
+    // consumer is replaced.
+    const ids: string[] = [];
     const producer = real.producer();
-    await producer.send(
-      ids.map((productId) => {
-        const command: CreateProduct = {
-          type: 'CreateProduct',
-          productId,
-          sku: `SKU-${productId}`,
-          name: productId,
-          description: '',
-          category: 'c',
-          price: { amount: 100, currency: 'EUR' },
-          initialStock: 1,
-        };
-        const { value, headers } = encodeCommand(command, {
-          commandId: `cmd-${productId}`,
-          correlationId: productId,
-          actor: 'admin:test',
-          issuedAt: new Date().toISOString(),
-          requestHash: productId,
-          replyRequired: true,
-        });
-        return {
+    const send = async (productId: string) => {
+      const command: CreateProduct = {
+        type: 'CreateProduct',
+        productId,
+        sku: `SKU-${productId}`,
+        name: productId,
+        description: '',
+        category: 'c',
+        price: { amount: 100, currency: 'EUR' },
+        initialStock: 1,
+      };
+      const { value, headers } = encodeCommand(command, {
+        commandId: `cmd-${productId}`,
+        correlationId: productId,
+        actor: 'admin:test',
+        issuedAt: new Date().toISOString(),
+        requestHash: productId,
+        replyRequired: true,
+      });
+      await producer.send([
+        {
           topic: topics.productCommands,
           key: productId,
           partition: partitionOf(productId, config.topics.partitions),
           value,
           headers,
-        };
-      }),
-    );
+        },
+      ]);
+      ids.push(productId);
+    };
+    const deadline = Date.now() + 30_000;
+    while (consumers() < 2 && Date.now() < deadline) {
+      await send(`stall-${ids.length}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    await send(`stall-${ids.length}`);
     await producer.close();
+    expect(ids.length).toBeGreaterThan(3);
 
     // Every command gets a reply, accepted or refused: each one was decided.
     const answered = await eventually(
