@@ -8,7 +8,7 @@ import type { ProjectionTarget } from '../../projectors/runtime/projection';
 import { ProjectionSupervisor } from '../../projectors/runtime/projection-supervisor';
 import { consumerChecks } from '../../projectors/service';
 import { isolatedConfig } from '../support/command-api';
-import { eventually, silentLogger } from '../support/test-env';
+import { eventually, silentLogger, warningsLogger } from '../support/test-env';
 
 /**
  * A projection consumer that stops on an error it cannot get past (here: its store cannot tell
@@ -59,10 +59,7 @@ describe('a crashed projection consumer', () => {
         return wrapped;
       },
     };
-    const warnings: string[] = [];
-    const watched = Object.assign(Object.create(logger), {
-      warn: (_fields: unknown, message: string) => warnings.push(message),
-    });
+    const { logger: watched, warnings } = warningsLogger();
     supervisor = new ProjectionSupervisor(flaky, createKafkaClient(config), config, watched);
     ops = await serveOps(config, logger, 0, 'PROJECTORS_PORT', consumerChecks([supervisor]));
     const ready = async () => (await fetch(`${ops?.url}/health/ready`)).status;

@@ -11,7 +11,7 @@ import { consumerChecks } from '../../projectors/service';
 import { isolatedConfig } from '../support/command-api';
 import { produceEventLoad } from '../support/event-load';
 import { stallingFirstConsumer } from '../support/stalling-kafka';
-import { eventually, silentLogger } from '../support/test-env';
+import { eventually, silentLogger, warningsLogger } from '../support/test-env';
 
 /**
  * A projection consumer that stops delivering without a word (as a librdkafka client did after
@@ -49,10 +49,7 @@ describe('a stalled projection consumer', () => {
     ) as ProjectionSpec;
     const real = createKafkaClient(config);
     const { kafka, consumers } = stallingFirstConsumer(real);
-    const warnings: string[] = [];
-    const watched = Object.assign(Object.create(logger), {
-      warn: (_fields: unknown, message: string) => warnings.push(message),
-    });
+    const { logger: watched, warnings } = warningsLogger();
     supervisor = new ProjectionSupervisor(views, kafka, config, watched);
     ops = await serveOps(config, logger, 0, 'PROJECTORS_PORT', consumerChecks([supervisor]));
     const ready = async () => (await fetch(`${ops?.url}/health/ready`)).status;

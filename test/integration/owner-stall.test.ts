@@ -9,7 +9,7 @@ import { topicNames } from '../../lib/topics';
 import { encodeCommand } from '../../schemas/codec';
 import { isolatedConfig } from '../support/command-api';
 import { stallingFirstConsumer } from '../support/stalling-kafka';
-import { eventually, silentLogger } from '../support/test-env';
+import { eventually, warningsLogger } from '../support/test-env';
 
 /**
  * Partition owners whose group consumer stops delivering without a word (up, in its group,
@@ -44,11 +44,7 @@ describe('a stalled partition-owner consumer', () => {
     const groupId = `${config.topics.prefix}.stall-processor`;
     const real = createKafkaClient(config);
     const { kafka, consumers } = stallingFirstConsumer(real);
-    const warnings: string[] = [];
-    const logger = silentLogger();
-    const watched = Object.assign(Object.create(logger), {
-      warn: (_fields: unknown, message: string) => warnings.push(message),
-    });
+    const { logger: watched, warnings } = warningsLogger();
     processor = new CommandProcessor({
       kafka,
       logger: watched,

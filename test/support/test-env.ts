@@ -35,6 +35,15 @@ export const silentLogger = (): Logger => {
   );
 };
 
+/** A silent logger that keeps the messages of its warnings (in `warnings`). */
+export function warningsLogger(): { logger: Logger; warnings: string[] } {
+  const warnings: string[] = [];
+  const logger = Object.assign(Object.create(silentLogger()) as Logger, {
+    warn: (_fields: unknown, message: string) => warnings.push(message),
+  });
+  return { logger, warnings };
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
