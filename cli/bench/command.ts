@@ -1,4 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { PARTS } from './plan';
 import type { BenchOptions } from './run';
 
 const positive = (name: string) => (value: string) => {
@@ -16,10 +17,7 @@ export function registerBenchCommand(program: Command): void {
       'measure raw Kafka baselines of each adapter and the whole stack under load on a private prefix; print a table, write JSON to .orderstream/bench/',
     )
     .option('--quick', 'short durations: a smoke run of every part')
-    .option(
-      '--only <parts>',
-      'comma-separated: raw, e2e, or log-entries, throughput, idle, latency, overload, flash-sale',
-    )
+    .option('--only <parts>', `comma-separated: e2e (every part but raw and failover), or ${PARTS.join(', ')}`)
     .addOption(
       new Option(
         '--adapter <adapter>',
