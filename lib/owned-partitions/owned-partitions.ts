@@ -82,7 +82,16 @@ export class OwnedPartitions<Local> {
         this.logAssignment();
       },
       onBatch: async (batch) => {
-        this.loops.get(partitionKey(batch))?.push(batch.records.map((record) => ({ record })));
+        const last = batch.records.length - 1;
+        this.loops
+          .get(partitionKey(batch))
+          ?.push(
+            batch.records.map((record, i) =>
+              i === last && batch.nextOffset !== undefined
+                ? { record, next: batch.nextOffset }
+                : { record },
+            ),
+          );
       },
       onCrash: (error) => {
         this.crash = error;

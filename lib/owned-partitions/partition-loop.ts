@@ -36,16 +36,20 @@ const MEMBERSHIP_BACKOFF_MS = 1000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
-/** Where the consumed records of `entries` leave the group: the offset after the last one. */
+/**
+ * Where the consumed records of `entries` leave the group: past the last one and the
+ * transaction markers the consumer already saw after it (so an idle group shows no lag).
+ */
 function offsetsAfter(
   partition: OwnedPartition,
   entries: Entry<unknown>[],
 ): TopicPartitionOffset[] {
-  let last: bigint | undefined;
-  for (const entry of entries) if ('record' in entry) last = entry.record.offset;
-  return last === undefined
+  let after: bigint | undefined;
+  for (const entry of entries)
+    if ('record' in entry) after = entry.next ?? entry.record.offset + 1n;
+  return after === undefined
     ? []
-    : [{ topic: partition.topic, partition: partition.partition, offset: last + 1n }];
+    : [{ topic: partition.topic, partition: partition.partition, offset: after }];
 }
 
 /**

@@ -6,7 +6,13 @@ import type {
 } from '../kafka/index';
 
 /** One thing an owner handles, in arrival order: a consumed record or a local request. */
-export type Entry<Local> = { record: ConsumedRecord } | { local: Local };
+export type Entry<Local> =
+  | {
+      record: ConsumedRecord;
+      /** Where the partition's next record can be, past the markers after this one, if known. */
+      next?: bigint;
+    }
+  | { local: Local };
 
 /** What one batch appends, decided before the transaction and applied only after it commits. */
 export interface Decided<Local> {

@@ -1,13 +1,10 @@
 import { aggregateKinds } from '../../command-api/aggregates';
 import { CommandProcessor } from '../../command-api/processor/command-processor';
-import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
-import type { CreateProduct } from '../../domain';
 import type { Config } from '../../lib/config';
-import { createKafkaClient, partitionOf, readToEnd } from '../../lib/kafka';
+import { createKafkaClient } from '../../lib/kafka';
 import { kafkaGroupLag } from '../../lib/metrics/consumer-lag';
 import { topicNames } from '../../lib/topics';
-import { encodeCommand } from '../../schemas/codec';
-import { isolatedConfig } from '../support/command-api';
+import { createProductRecord, isolatedConfig, readProductReplies } from '../support/command-api';
 import { stallingFirstConsumer } from '../support/stalling-kafka';
 import { eventually, warningsLogger } from '../support/test-env';
 
@@ -17,19 +14,6 @@ import { eventually, warningsLogger } from '../support/test-env';
  * moving for CONSUMER_STALL_MS — and the consumer is replaced; the waiting commands are then
  * decided. The same runtime runs the saga's owners.
  */
-async function readReplies(config: Config): Promise<CommandReply[]> {
-  const topic = topicNames(config.topics).productReplies;
-  const replies: CommandReply[] = [];
-  await readToEnd(
-    createKafkaClient(config),
-    Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
-    ({ records }) => {
-      for (const record of records) replies.push(decodeReply(record.value));
-    },
-  );
-  return replies;
-}
-
 describe('a stalled partition-owner consumer', () => {
   let config: Config;
   let processor: CommandProcessor | undefined;
@@ -66,33 +50,7 @@ describe('a stalled partition-owner consumer', () => {
     const ids: string[] = [];
     const producer = real.producer();
     const send = async (productId: string) => {
-      const command: CreateProduct = {
-        type: 'CreateProduct',
-        productId,
-        sku: `SKU-${productId}`,
-        name: productId,
-        description: '',
-        category: 'c',
-        price: { amount: 100, currency: 'EUR' },
-        initialStock: 1,
-      };
-      const { value, headers } = encodeCommand(command, {
-        commandId: `cmd-${productId}`,
-        correlationId: productId,
-        actor: 'admin:test',
-        issuedAt: new Date().toISOString(),
-        requestHash: productId,
-        replyRequired: true,
-      });
-      await producer.send([
-        {
-          topic: topics.productCommands,
-          key: productId,
-          partition: partitionOf(productId, config.topics.partitions),
-          value,
-          headers,
-        },
-      ]);
+      await producer.send([createProductRecord(config, productId)]);
       ids.push(productId);
     };
     const deadline = Date.now() + 30_000;
@@ -106,7 +64,7 @@ describe('a stalled partition-owner consumer', () => {
 
     // Every command gets a reply, accepted or refused: each one was decided.
     const answered = await eventually(
-      async () => (await readReplies(config)).map((reply) => reply.commandId),
+      async () => (await readProductReplies(config)).map((reply) => reply.commandId),
       (found) => ids.every((id) => found.includes(`cmd-${id}`)),
       60_000,
     );

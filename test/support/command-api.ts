@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
 import { startCommandService } from '../../command-api/service';
+import type { CreateProduct } from '../../domain';
 import { ensureTopics } from '../../infra/kafka-topics';
 import { ensureShardDatabases } from '../../infra/postgres-server';
 import type { Config } from '../../lib/config';
 import { issueToken, type Role } from '../../lib/http/auth';
 import { listen } from '../../lib/http/serve';
-import { createKafkaClient, readToEnd } from '../../lib/kafka';
-import { topicCatalogue } from '../../lib/topics';
-import { decodeEvent } from '../../schemas/codec';
+import { createKafkaClient, type OutgoingRecord, partitionOf, readToEnd } from '../../lib/kafka';
+import { topicCatalogue, topicNames } from '../../lib/topics';
+import { decodeEvent, encodeCommand } from '../../schemas/codec';
 import { runConfig, silentLogger } from './test-env';
 
 /**
@@ -182,4 +184,50 @@ export function servedRoutes(app: Express): string[] {
     );
   const router = (app as unknown as { router: { stack: RouterLayer[] } }).router;
   return walk(router.stack);
+}
+
+/**
+ * A CreateProduct command record for the product commands topic, as another command API
+ * instance forwards it (command id `cmd-<productId>`, a reply required).
+ */
+export function createProductRecord(config: Config, productId: string): OutgoingRecord {
+  const command: CreateProduct = {
+    type: 'CreateProduct',
+    productId,
+    sku: `SKU-${productId}`,
+    name: productId,
+    description: '',
+    category: 'c',
+    price: { amount: 100, currency: 'EUR' },
+    initialStock: 1,
+  };
+  const { value, headers } = encodeCommand(command, {
+    commandId: `cmd-${productId}`,
+    correlationId: productId,
+    actor: 'admin:test',
+    issuedAt: new Date().toISOString(),
+    requestHash: productId,
+    replyRequired: true,
+  });
+  return {
+    topic: topicNames(config.topics).productCommands,
+    key: productId,
+    partition: partitionOf(productId, config.topics.partitions),
+    value,
+    headers,
+  };
+}
+
+/** Every reply in the product replies topic. */
+export async function readProductReplies(config: Config): Promise<CommandReply[]> {
+  const topic = topicNames(config.topics).productReplies;
+  const replies: CommandReply[] = [];
+  await readToEnd(
+    createKafkaClient(config),
+    Array.from({ length: config.topics.partitions }, (_, partition) => ({ topic, partition })),
+    ({ records }) => {
+      for (const record of records) replies.push(decodeReply(record.value));
+    },
+  );
+  return replies;
 }
