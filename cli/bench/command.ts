@@ -17,7 +17,10 @@ export function registerBenchCommand(program: Command): void {
       'measure raw Kafka baselines of each adapter and the whole stack under load on a private prefix; print a table, write JSON to .orderstream/bench/',
     )
     .option('--quick', 'short durations: a smoke run of every part')
-    .option('--only <parts>', `comma-separated: e2e (every part but raw and failover), or ${PARTS.join(', ')}`)
+    .option(
+      '--only <parts>',
+      `comma-separated: e2e (every part but raw and failover), or ${PARTS.join(', ')}`,
+    )
     .addOption(
       new Option(
         '--adapter <adapter>',
