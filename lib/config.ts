@@ -178,7 +178,7 @@ export interface Config {
     heap: string;
     /** Where Maven puts the broker jars and the local broker runs them from. */
     jarsDir: string;
-    /** A consumer behind whose positions moved not at all for this long is restarted (0: never). */
+    /** A consumer with records waiting and no position moving for this long is restarted (0: never). */
     consumerStallMs: number;
   };
   topics: {

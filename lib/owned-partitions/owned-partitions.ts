@@ -28,9 +28,9 @@ export interface OwnedPartitionsOptions<Local> {
   /** Records queued per partition before its fetching pauses. */
   maxQueued?: number;
   /**
-   * Behind, with not one committed offset of the group moving for this long, the consumer has
-   * stalled and is replaced by a new one (0 or absent: never looked for). Only for groups whose
-   * records are all worked on at once (not the delayed saga retries).
+   * Records waiting and not one committed offset of the group moving for this long: the
+   * consumer has stalled and is replaced by a new one (0 or absent: never looked for). Only for
+   * groups whose records are all worked on at once (not the delayed saga retries).
    */
   stallMs?: number;
 }
@@ -101,8 +101,8 @@ export class OwnedPartitions<Local> {
   }
 
   /**
-   * Looks at the group's lag every few seconds: behind, with no committed offset moving for
-   * `stallMs`, its consumer stopped without a word (as a librdkafka client did after a paused
+   * Looks at the group's lag every few seconds: records arrived and no committed offset moved
+   * for `stallMs` since (lib/metrics/consumer-stall.ts), its consumer stopped without a word (as a librdkafka client did after a paused
    * broker) and is replaced. Owners commit offsets with every transaction, so a live one moves.
    */
   private watchForStall(stallMs: number): void {

@@ -18,7 +18,7 @@ const STALL_CHECK_MS = 5000;
 /**
  * Runs one projection on its current generation, moving to a new one when it is switched, and
  * restarting its consumer (after a growing wait) when it stopped on an error it could not get
- * past, or stalled (behind, and no checkpoint moved for CONSUMER_STALL_MS): a crashed or
+ * past, or stalled (events waiting, no checkpoint moving for CONSUMER_STALL_MS): a crashed or
  * stalled consumer is not left in a live process consuming nothing.
  */
 export class ProjectionSupervisor {
@@ -94,8 +94,8 @@ export class ProjectionSupervisor {
   }
 
   /**
-   * Every few seconds, the projection's lag against its checkpoints: behind with not one
-   * checkpoint moving for CONSUMER_STALL_MS, its consumer has stopped without a word (as a
+   * Every few seconds, the projection's lag against its checkpoints: events arrived and not
+   * one checkpoint moved for CONSUMER_STALL_MS since, its consumer has stopped without a word (as a
    * librdkafka client did after its broker was paused) and is marked stalled.
    */
   private async lookForStall(): Promise<void> {
@@ -115,7 +115,7 @@ export class ProjectionSupervisor {
     const stall = this.stall.observe(rows, Date.now());
     if (stall) {
       this.stalled = new Error(
-        `its consumer stalled: ${stall.lag} events behind and no checkpoint moved for ${Math.round(stall.forMs / 1000)} s`,
+        `its consumer stalled: ${stall.lag} events behind, none applied for ${Math.round(stall.forMs / 1000)} s while they waited`,
       );
     }
   }
