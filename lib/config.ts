@@ -68,7 +68,7 @@ const envSchema = z.object({
     .string()
     .min(1)
     .default(path.join(REPO_ROOT, 'infra', 'kafka', 'lib')),
-  CONSUMER_STALL_MS: int(0, 3_600_000).default(60_000),
+  CONSUMER_STALL_MS: int(0, 3_600_000).default(0),
   TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'expected letters, digits, ".", "_" or "-"')
