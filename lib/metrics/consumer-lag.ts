@@ -12,6 +12,10 @@ export interface PartitionLag {
   lag: bigint;
 }
 
+/** Records behind, summed over the partitions. */
+export const totalLag = (rows: readonly PartitionLag[]): bigint =>
+  rows.reduce((sum, r) => sum + r.lag, 0n);
+
 /** A consumer group whose lag this process reports. */
 export interface LagSource {
   group: string;

@@ -1,4 +1,4 @@
-import type { PartitionLag } from './consumer-lag';
+import { type PartitionLag, totalLag } from './consumer-lag';
 
 /** A consumer that has records to process and has processed none of them for a while. */
 export interface Stall {
@@ -33,7 +33,7 @@ export class ConsumerStall {
       if (this.positions.get(key) !== position) moved = true;
       this.positions.set(key, position);
     }
-    const lag = rows.reduce((sum, r) => sum + r.lag, 0n);
+    const lag = totalLag(rows);
     if (moved || lag === 0n) {
       this.ends = new Map(rows.map((r) => [`${r.topic}#${r.partition}`, r.end]));
       this.waitingSince = undefined;

@@ -1,9 +1,14 @@
 import type { KafkaAdmin } from '../../lib/kafka';
-import { type LagSource, lagAgainstEnds, type PartitionLag } from '../../lib/metrics/consumer-lag';
+import {
+  type LagSource,
+  lagAgainstEnds,
+  type PartitionLag,
+  totalLag,
+} from '../../lib/metrics/consumer-lag';
 import type { ProjectionSpec } from '../projections';
 import type { ProjectionTarget } from './projection';
 
-export type { PartitionLag };
+export { type PartitionLag, totalLag };
 
 /**
  * For every partition of `topics`: how far `target` has applied it (its checkpoint, not the
@@ -18,8 +23,6 @@ export function projectionLag(
     target.resumeOffsets(topic, partitions),
   );
 }
-
-export const totalLag = (rows: PartitionLag[]) => rows.reduce((sum, r) => sum + r.lag, 0n);
 
 /**
  * A projection's lag, read from its current generation's checkpoints apart from the running

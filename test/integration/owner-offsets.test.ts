@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { aggregateKinds } from '../../command-api/aggregates';
-import { CommandProcessor } from '../../command-api/processor/command-processor';
+import type { CommandProcessor } from '../../command-api/processor/command-processor';
 import type { Config } from '../../lib/config';
 import { createKafkaClient } from '../../lib/kafka';
-import { kafkaGroupLag } from '../../lib/metrics/consumer-lag';
+import { kafkaGroupLag, totalLag } from '../../lib/metrics/consumer-lag';
 import { topicNames } from '../../lib/topics';
-import { createProductRecord, isolatedConfig, readProductReplies } from '../support/command-api';
-import { eventually, silentLogger } from '../support/test-env';
+import {
+  createProductRecord,
+  isolatedConfig,
+  readProductReplies,
+  startTestProcessor,
+} from '../support/command-api';
+import { eventually } from '../support/test-env';
 
 /**
  * Partition owners commit their group's offsets past the transaction markers that follow what
@@ -24,21 +28,9 @@ describe('partition owners’ committed offsets', () => {
 
   it('pass the commit markers: an idle group has no lag', async () => {
     const topics = topicNames(config.topics);
-    const groupId = `${config.topics.prefix}.offsets-processor`;
     const kafka = createKafkaClient(config);
-    processor = new CommandProcessor({
-      kafka,
-      logger: silentLogger(),
-      kinds: aggregateKinds(config),
-      groupId,
-      transactionalIdPrefix: `${config.topics.prefix}.offsets-owner`,
-      partitions: config.topics.partitions,
-      sessionTimeoutMs: 6000,
-      maxCommandsPerTransaction: 200,
-      maxRememberedCommands: 1000,
-      snapshotEveryEvents: 0,
-    });
-    await processor.start();
+    const started = await startTestProcessor(config, 'offsets', { kafka });
+    processor = started.processor;
 
     // Each command in a transaction of its own, as a command API instance forwards them: a
     // commit marker follows each one.
@@ -62,10 +54,7 @@ describe('partition owners’ committed offsets', () => {
     const admin = kafka.admin();
     try {
       const lag = async () =>
-        (await kafkaGroupLag(groupId, [topics.productCommands]).lag(admin)).reduce(
-          (sum, r) => sum + r.lag,
-          0n,
-        );
+        totalLag(await kafkaGroupLag(started.groupId, [topics.productCommands]).lag(admin));
       expect(await eventually(lag, (behind) => behind === 0n, 15_000)).toBe(0n);
     } finally {
       await admin.close();

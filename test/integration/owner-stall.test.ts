@@ -1,10 +1,14 @@
-import { aggregateKinds } from '../../command-api/aggregates';
-import { CommandProcessor } from '../../command-api/processor/command-processor';
+import type { CommandProcessor } from '../../command-api/processor/command-processor';
 import type { Config } from '../../lib/config';
 import { createKafkaClient } from '../../lib/kafka';
-import { kafkaGroupLag } from '../../lib/metrics/consumer-lag';
+import { kafkaGroupLag, totalLag } from '../../lib/metrics/consumer-lag';
 import { topicNames } from '../../lib/topics';
-import { createProductRecord, isolatedConfig, readProductReplies } from '../support/command-api';
+import {
+  createProductRecord,
+  isolatedConfig,
+  readProductReplies,
+  startTestProcessor,
+} from '../support/command-api';
 import { stallingFirstConsumer } from '../support/stalling-kafka';
 import { eventually, warningsLogger } from '../support/test-env';
 
@@ -25,24 +29,15 @@ describe('a stalled partition-owner consumer', () => {
 
   it('is replaced, and the commands waiting for it are decided', async () => {
     const topics = topicNames(config.topics);
-    const groupId = `${config.topics.prefix}.stall-processor`;
     const real = createKafkaClient(config);
     const { kafka, consumers } = stallingFirstConsumer(real);
     const { logger: watched, warnings } = warningsLogger();
-    processor = new CommandProcessor({
+    const started = await startTestProcessor(config, 'stall', {
       kafka,
       logger: watched,
-      kinds: aggregateKinds(config),
-      groupId,
-      transactionalIdPrefix: `${config.topics.prefix}.stall-owner`,
-      partitions: config.topics.partitions,
-      sessionTimeoutMs: 6000,
-      maxCommandsPerTransaction: 200,
-      maxRememberedCommands: 1000,
-      snapshotEveryEvents: 0,
       stallMs: 3000,
     });
-    await processor.start();
+    processor = started.processor;
 
     // Commands forwarded by another instance reach this one's owners through the topic: one
     // every 300 ms (a stall shows as records arriving that no position follows) until the
@@ -73,8 +68,9 @@ describe('a stalled partition-owner consumer', () => {
     expect(consumers()).toBe(2);
     const admin = real.admin();
     try {
-      const rows = await kafkaGroupLag(groupId, [topics.productCommands]).lag(admin);
-      expect(rows.reduce((sum, r) => sum + r.lag, 0n)).toBe(0n);
+      expect(
+        totalLag(await kafkaGroupLag(started.groupId, [topics.productCommands]).lag(admin)),
+      ).toBe(0n);
     } finally {
       await admin.close();
     }

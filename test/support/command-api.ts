@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
+import { aggregateKinds } from '../../command-api/aggregates';
+import { CommandProcessor } from '../../command-api/processor/command-processor';
 import { type CommandReply, decodeReply } from '../../command-api/processor/reply';
 import { startCommandService } from '../../command-api/service';
 import type { CreateProduct } from '../../domain';
@@ -8,7 +10,14 @@ import { ensureShardDatabases } from '../../infra/postgres-server';
 import type { Config } from '../../lib/config';
 import { issueToken, type Role } from '../../lib/http/auth';
 import { listen } from '../../lib/http/serve';
-import { createKafkaClient, type OutgoingRecord, partitionOf, readToEnd } from '../../lib/kafka';
+import {
+  createKafkaClient,
+  type KafkaClient,
+  type OutgoingRecord,
+  partitionOf,
+  readToEnd,
+} from '../../lib/kafka';
+import type { Logger } from '../../lib/logger';
 import { topicCatalogue, topicNames } from '../../lib/topics';
 import { decodeEvent, encodeCommand } from '../../schemas/codec';
 import { runConfig, silentLogger } from './test-env';
@@ -230,4 +239,31 @@ export async function readProductReplies(config: Config): Promise<CommandReply[]
     },
   );
   return replies;
+}
+
+/**
+ * A started command processor of the real aggregates on `config`'s topics, in a consumer
+ * group and transactional ids of its own (`<prefix>.<name>-processor`, `…-owner`).
+ */
+export async function startTestProcessor(
+  config: Config,
+  name: string,
+  options: { kafka: KafkaClient; logger?: Logger; stallMs?: number },
+): Promise<{ processor: CommandProcessor; groupId: string }> {
+  const groupId = `${config.topics.prefix}.${name}-processor`;
+  const processor = new CommandProcessor({
+    kafka: options.kafka,
+    logger: options.logger ?? silentLogger(),
+    kinds: aggregateKinds(config),
+    groupId,
+    transactionalIdPrefix: `${config.topics.prefix}.${name}-owner`,
+    partitions: config.topics.partitions,
+    sessionTimeoutMs: 6000,
+    maxCommandsPerTransaction: 200,
+    maxRememberedCommands: 1000,
+    snapshotEveryEvents: 0,
+    stallMs: options.stallMs,
+  });
+  await processor.start();
+  return { processor, groupId };
 }
