@@ -10,15 +10,28 @@ import { CODE_ROOT, type ServiceProcess, serviceProcesses } from '../services';
 // Compiled (dist/) run the .js files; from source, the .ts through tsx (as cli/start.ts does).
 const RUNNING_COMPILED = __filename.endsWith('.js');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports the bench's services listen on: below Linux's ephemeral range (32768 and up). */
+export const SERVICE_PORTS = { from: 20_000, to: 32_768 };
+
+const listenable = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+
+/**
+ * A free port for a service, outside the ephemeral range: the stack restarts on the same ports
+ * (the tracing part six times), and an ephemeral port the OS handed out once could meanwhile be
+ * some process's outgoing connection ("port … is in use" at a restart).
+ */
+export async function freePort(): Promise<number> {
+  const span = SERVICE_PORTS.to - SERVICE_PORTS.from;
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = SERVICE_PORTS.from + Math.floor(Math.random() * span);
+    if (await listenable(port)) return port;
+  }
+  throw new Error(`no free port between ${SERVICE_PORTS.from} and ${SERVICE_PORTS.to}`);
 }
 
 const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
