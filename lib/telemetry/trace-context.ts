@@ -58,6 +58,32 @@ export function startConsumerSpan(
     .startSpan(name, { kind: SpanKind.CONSUMER, attributes }, contextOf(headers));
 }
 
+/**
+ * One span for a batch of records (consumer side of a Kafka hop): it continues the trace of the
+ * first record that carries one and links the others' traces, so a busy consumer records one
+ * span per batch instead of one per record.
+ */
+export function startBatchConsumerSpan(
+  tracer: string,
+  name: string,
+  records: TraceHeaders[],
+  attributes: Record<string, string | number> = {},
+): Span {
+  const traced = records.filter((headers) => headers.traceparent);
+  const [first, ...rest] = traced;
+  const links = rest.flatMap((headers) => {
+    const spanContext = trace.getSpanContext(contextOf(headers));
+    return spanContext ? [{ context: spanContext }] : [];
+  });
+  return trace
+    .getTracer(tracer)
+    .startSpan(
+      name,
+      { kind: SpanKind.CONSUMER, attributes, links },
+      first ? contextOf(first) : context.active(),
+    );
+}
+
 /** The context in which `span` is the active one, e.g. to encode the records it causes. */
 export const contextWith = (span: Span): Context => trace.setSpan(context.active(), span);
 

@@ -45,8 +45,8 @@ const OPS_PATHS = /^\/(health\/|metrics$)/;
 
 /**
  * What the instrumentations record, kept to what a trace needs (each span costs CPU on the
- * write path: see the bench's tracing part): the request and its handler, not every express
- * middleware; database and Redis calls only inside a traced piece of work.
+ * write path: see the bench's tracing part): the request, named by its route, not every express
+ * middleware or handler; database and Redis calls only inside a traced piece of work.
  */
 function instrumentations() {
   return [
@@ -55,7 +55,12 @@ function instrumentations() {
       requireParentforOutgoingSpans: true,
     }),
     new ExpressInstrumentation({
-      ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
+      // The route still names the request's span; a span per handler only repeated it.
+      ignoreLayersType: [
+        ExpressLayerType.MIDDLEWARE,
+        ExpressLayerType.ROUTER,
+        ExpressLayerType.REQUEST_HANDLER,
+      ],
     }),
     new PgInstrumentation({ requireParentSpan: true }),
     new IORedisInstrumentation({ requireParentSpan: true }),

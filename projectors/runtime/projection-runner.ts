@@ -14,8 +14,9 @@ import { projectionApplied } from '../../lib/metrics/registry';
 import {
   contextWith,
   endSpan,
-  startConsumerSpan,
+  startBatchConsumerSpan,
   TRACERS,
+  type TraceHeaders,
 } from '../../lib/telemetry/trace-context';
 import { projectedEvent } from '../../read-models/projected-event';
 import { decodeEvent } from '../../schemas/codec';
@@ -175,33 +176,38 @@ export class ProjectionRunner {
     last: bigint,
   ): Promise<void> {
     const events: ProjectedEvent[] = [];
-    // One span per event, continuing the trace of the command that caused it, for as long as
-    // its chunk's apply takes.
-    const spans: Span[] = [];
-    const projection = this.options.target.name;
+    const traces: TraceHeaders[] = [];
     for (const record of chunk) {
       try {
         const { event, meta } = decodeEvent(record);
         events.push(
           projectedEvent(event, { topic, partition, offset: String(record.offset), meta }),
         );
-        spans.push(
-          startConsumerSpan(TRACERS.projectors, `project ${event.type}`, meta, {
-            'orderstream.projection': projection,
-            'messaging.destination.name': topic,
-          }),
-        );
+        traces.push(meta);
       } catch (err) {
         await this.deadLetter(record, err);
       }
     }
+    // One span per chunk for as long as its apply takes, continuing the trace of its first event
+    // and linking the others': a span per event per projection was a third of all spans.
+    const [lone] = events;
+    const span = startBatchConsumerSpan(
+      TRACERS.projectors,
+      events.length === 1 && lone ? `project ${lone.type}` : `project ${events.length} events`,
+      traces,
+      {
+        'orderstream.projection': this.options.target.name,
+        'messaging.destination.name': topic,
+        'messaging.batch.message_count': events.length,
+      },
+    );
     try {
-      await this.applyTraced(topic, partition, chunk, events, last, spans);
+      await this.applyTraced(topic, partition, chunk, events, last, span);
     } catch (err) {
-      for (const span of spans) endSpan(span, err);
+      endSpan(span, err);
       throw err;
     }
-    for (const span of spans) endSpan(span);
+    endSpan(span);
   }
 
   private async applyTraced(
@@ -210,9 +216,9 @@ export class ProjectionRunner {
     chunk: ConsumedRecord[],
     events: ProjectedEvent[],
     last: bigint,
-    spans: Span[],
+    span: Span,
   ): Promise<void> {
-    const active = spans.length === 1 ? spans[0] : undefined;
+    const active = events.length === 1 ? span : undefined;
     const apply = () => this.options.target.apply(topic, partition, events, String(last));
     try {
       // A lone event's span is the parent of the store's calls (pg, ioredis spans).
