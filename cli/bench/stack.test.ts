@@ -2,8 +2,9 @@ import net from 'node:net';
 import { freePort, SERVICE_PORTS } from './stack';
 
 describe("the bench's service ports", () => {
-  it('are free and below the ephemeral range, so a restart finds them still free', async () => {
+  it('are free, distinct and below the ephemeral range, so a restart finds them still free', async () => {
     const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    expect(new Set(ports).size).toBe(ports.length);
     for (const port of ports) {
       expect(port).toBeGreaterThanOrEqual(SERVICE_PORTS.from);
       expect(port).toBeLessThan(32_768);

@@ -13,6 +13,8 @@ const RUNNING_COMPILED = __filename.endsWith('.js');
 /** Ports the bench's services listen on: below Linux's ephemeral range (32768 and up). */
 export const SERVICE_PORTS = { from: 20_000, to: 32_768 };
 
+const handedOut = new Set<number>();
+
 const listenable = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const server = net.createServer();
@@ -29,7 +31,9 @@ export async function freePort(): Promise<number> {
   const span = SERVICE_PORTS.to - SERVICE_PORTS.from;
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const port = SERVICE_PORTS.from + Math.floor(Math.random() * span);
-    if (await listenable(port)) return port;
+    if (handedOut.has(port) || !(await listenable(port))) continue;
+    handedOut.add(port); // none is listened on yet: a second pick must not return it again
+    return port;
   }
   throw new Error(`no free port between ${SERVICE_PORTS.from} and ${SERVICE_PORTS.to}`);
 }

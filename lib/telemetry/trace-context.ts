@@ -77,11 +77,7 @@ export function startBatchConsumerSpan(
   });
   return trace
     .getTracer(tracer)
-    .startSpan(
-      name,
-      { kind: SpanKind.CONSUMER, attributes, links },
-      first ? contextOf(first) : context.active(),
-    );
+    .startSpan(name, { kind: SpanKind.CONSUMER, attributes, links }, contextOf(first ?? {}));
 }
 
 /** The context in which `span` is the active one, e.g. to encode the records it causes. */
