@@ -130,6 +130,7 @@ const envSchema = z.object({
   RATE_LIMIT_PER_IP: int(0, Number.MAX_SAFE_INTEGER).default(60_000),
   HEALTH_TIMEOUT_MS: int(50, 60_000).default(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  METRICS_ENABLED: z.enum(['true', 'false']).default('true'),
   // OpenTelemetry's own names (the SDK's exporters read the OTLP ones themselves).
   OTEL_TRACES_EXPORTER: z.enum(['otlp', 'zipkin', 'console', 'none']).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
@@ -257,6 +258,8 @@ export interface Config {
   rateLimit: { windowSeconds: number; perPrincipal: number; perIp: number };
   healthTimeoutMs: number;
   logLevel: Env['LOG_LEVEL'];
+  /** Are Prometheus metrics recorded and served at `/metrics` (on unless turned off)? */
+  metricsEnabled: boolean;
   /** Where traces go: off (`none`) unless an exporter or an OTLP endpoint is given. */
   tracing: {
     exporter: 'otlp' | 'zipkin' | 'console' | 'none';
@@ -434,6 +437,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     healthTimeoutMs: e.HEALTH_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
+    metricsEnabled: e.METRICS_ENABLED === 'true',
     tracing: {
       exporter: e.OTEL_TRACES_EXPORTER ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT ? 'otlp' : 'none'),
       zipkinEndpoint: e.OTEL_EXPORTER_ZIPKIN_ENDPOINT,

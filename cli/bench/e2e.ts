@@ -135,10 +135,10 @@ export async function runE2e(run: E2eRun): Promise<E2eResults> {
     result.reads = await step('reads', 'query API reads beside raw Redis and Postgres', () =>
       measureReads(ctx, products),
     );
-    // Last: it restarts the stack six times, with tracing off, on and sampled.
+    // Last: it restarts the stack six times: tracing and metrics off, on, and on with sampling.
     result.tracing = await step(
       'tracing',
-      `throughput with tracing off, on and sampled, in the order off, on, sampled, sampled, on, off (stack restarted each time), ${e2ePlan.throughputMs / 1000} s each`,
+      `throughput with tracing and metrics off, on and sampled, in the order off, on, sampled, sampled, on, off (stack restarted each time), ${e2ePlan.throughputMs / 1000} s each`,
       () => measureTracingCost(ctx),
     );
     if (stack.died) run.failed('stack', new Error(`${stack.died}; see ${stack.logFile}`));

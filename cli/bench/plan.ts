@@ -19,7 +19,7 @@ export const E2E_PARTS: readonly Part[] = PARTS.filter((p) => p !== 'raw' && p !
 
 /** Parts that use another's result: overload offers 3× the measured capacity, idle follows load. */
 const NEEDS: Partial<Record<Part, Part>> = { overload: 'throughput', idle: 'throughput' };
-// (tracing measures its own untraced baseline just before, for a fair ratio.)
+// (tracing measures its own baseline, tracing and metrics off, in the same legs' order.)
 
 /**
  * `--only raw,e2e` or part names (comma-separated); undefined: everything. A part another

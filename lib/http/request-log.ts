@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../logger';
-import { httpDuration } from '../metrics/registry';
+import { httpDuration, metricsEnabled } from '../metrics/registry';
 
 export const CORRELATION_HEADER = 'X-Correlation-Id';
 /** Longest correlation id kept from a client (a longer one is cut, not refused). */
@@ -35,10 +35,11 @@ export function requestLog(logger: Logger): RequestHandler {
       const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
       // The route's pattern, not the path: one series per route, whatever the ids in it.
       const route = req.route ? `${req.baseUrl}${String(req.route.path)}` : '(unmatched)';
-      httpDuration.observe(
-        { service, method: req.method, route, status: String(res.statusCode) },
-        latencyMs / 1000,
-      );
+      if (metricsEnabled)
+        httpDuration.observe(
+          { service, method: req.method, route, status: String(res.statusCode) },
+          latencyMs / 1000,
+        );
       const line = {
         method: req.method,
         path: req.path,

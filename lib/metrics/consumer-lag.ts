@@ -1,5 +1,5 @@
 import type { KafkaAdmin, KafkaClient } from '../kafka';
-import { Gauge, registry } from './registry';
+import { Gauge, registers } from './registry';
 
 /** How far a consumer group is behind on one partition. */
 export interface PartitionLag {
@@ -74,7 +74,7 @@ new Gauge({
   name: 'orderstream_consumer_lag',
   help: 'Records a consumer group has yet to process, per group, topic and partition',
   labelNames: ['group', 'topic', 'partition'] as const,
-  registers: [registry],
+  registers,
   async collect() {
     this.reset();
     for (const [source, kafka] of sources) {

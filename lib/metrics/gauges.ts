@@ -1,5 +1,5 @@
 import type { KafkaClient } from '../kafka';
-import { Gauge, registry } from './registry';
+import { Gauge, registers } from './registry';
 
 const deadLetterTopics = new Map<string, KafkaClient>();
 
@@ -8,7 +8,7 @@ new Gauge({
   name: 'orderstream_dead_letter_records',
   help: 'Records held in a dead-letter topic (saga dead letters, projector poison events)',
   labelNames: ['topic'] as const,
-  registers: [registry],
+  registers,
   async collect() {
     this.reset();
     for (const [topic, kafka] of deadLetterTopics) {
@@ -42,7 +42,7 @@ new Gauge({
   name: 'orderstream_circuit_breaker_state',
   help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open',
   labelNames: ['dependency'] as const,
-  registers: [registry],
+  registers,
   collect() {
     this.reset();
     for (const [dependency, state] of breakers) this.set({ dependency }, BREAKER_VALUES[state()]);

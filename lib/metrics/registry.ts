@@ -1,4 +1,20 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { loadConfig } from '../config';
+
+function configuredOn(): boolean {
+  try {
+    return loadConfig().metricsEnabled;
+  } catch {
+    return true; // the main reports the bad configuration itself
+  }
+}
+
+/**
+ * Whether this process records and serves metrics (`METRICS_ENABLED`, on by default). Off,
+ * nothing is registered or collected and `/metrics` answers 404; the bench's tracing part
+ * measures the stack both ways.
+ */
+export const metricsEnabled = configuredOn();
 
 /**
  * The process's Prometheus metrics (DESIGN §7), served as text at `/metrics`. One registry per
@@ -6,9 +22,10 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * by their labels. The README's Observability section lists them.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'orderstream_' });
+if (metricsEnabled) collectDefaultMetrics({ register: registry, prefix: 'orderstream_' });
 
-const registers = [registry];
+/** Where a metric registers: nowhere with metrics off (its updates then go unread). */
+export const registers = metricsEnabled ? [registry] : [];
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const httpDuration = new Histogram({

@@ -151,4 +151,27 @@ describe('Prometheus metrics', () => {
       await stopReporting();
     }
   }, 90_000);
+
+  it('answers /metrics with a 404 problem in a process started with METRICS_ENABLED=false', async () => {
+    const port = await freePort();
+    const gateway = startServiceProcess('infra/payment-gateway/main.ts', port, {
+      ...envOf(config),
+      PAYMENT_GATEWAY_PORT: String(port),
+      METRICS_ENABLED: 'false',
+    });
+    try {
+      await gateway.waitForLog((l) => l.msg === 'payment-gateway listening', 60_000);
+      const live = await fetch(`${gateway.url}/health/live`);
+      expect(live.status).toBe(200);
+      const res = await fetch(`${gateway.url}/metrics`);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await res.json()).toMatchObject({
+        status: 404,
+        detail: 'Metrics are off in this process (METRICS_ENABLED=false)',
+      });
+    } finally {
+      await gateway.kill('SIGKILL');
+    }
+  }, 90_000);
 });
