@@ -61,7 +61,6 @@ export class ProjectionRunner {
       groupId: options.groupId,
       topics: options.topics,
       sessionTimeoutMs: 10_000,
-      maxWaitMs: 100,
       autoCommit: true,
     });
     this.producer = options.kafka.producer();
