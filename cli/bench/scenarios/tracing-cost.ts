@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { stackCpuTargets } from '../cpu-targets';
 import type { E2eContext } from '../e2e-context';
+import { waitUntilQuiet } from '../quiet';
 import { measureThroughput, type ThroughputResult } from './throughput';
 
 export interface TracingCostResult {
@@ -89,6 +90,8 @@ export async function measureTracingCost(ctx: E2eContext): Promise<TracingCostRe
     ctx.say(
       `e2e: restarting the stack with OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER} (${env.OTEL_TRACES_SAMPLER ?? 'no sampler'}), METRICS_ENABLED=${env.METRICS_ENABLED}…`,
     );
+    // The last leg's orders are settled first, not by the next leg's processes on its CPU.
+    await waitUntilQuiet(ctx.admin, ctx.topics, 3000, 60_000);
     await ctx.stack.restart(env);
     await ctx.stack.waitUntilReady(120_000);
     ctx.cpuTargets = stackCpuTargets(ctx.config, ctx.stack.pids());
