@@ -16,21 +16,37 @@ import {
   tokenFor,
 } from './command-api';
 import { type ServiceProcess, startServiceProcess } from './service-process';
-import { eventually, silentLogger } from './test-env';
+import { eventually, freePort, silentLogger } from './test-env';
+
+export interface SagaHarnessOptions {
+  /**
+   * `process`: the command API runs as its own process and stops as deployed, on SIGTERM, which
+   * it answers by exiting within its own bound. In this process, its stop waits for every Kafka
+   * transaction call under way (a client destroyed under one deadlocks), and after a broker's
+   * failure one such call has been seen not to return for minutes.
+   */
+  commandApi?: 'in-process' | 'process';
+}
 
 /** Command API, projectors and payment gateway in this process; the saga as its own process. */
 export class SagaHarness {
-  commands!: RunningCommandApi;
+  commands!: Pick<RunningCommandApi, 'url' | 'stop'>;
   projectors!: Projectors;
   gateway!: PaymentGateway;
   gatewayServer!: RunningServer;
   sagas: ServiceProcess[] = [];
   admin = '';
 
-  constructor(readonly config: Config) {}
+  constructor(
+    readonly config: Config,
+    private readonly options: SagaHarnessOptions = {},
+  ) {}
 
   async start(): Promise<void> {
-    this.commands = await startCommandApi(this.config);
+    this.commands =
+      this.options.commandApi === 'process'
+        ? await this.startCommandApiProcess()
+        : await startCommandApi(this.config);
     this.projectors = await startProjectors(this.config, silentLogger());
     this.gateway = createPaymentGateway({
       logger: silentLogger(),
@@ -40,6 +56,17 @@ export class SagaHarness {
     });
     this.gatewayServer = await listen(this.gateway.app, '127.0.0.1', 0);
     this.admin = await tokenFor(this.config, 'admin', 'alice');
+  }
+
+  private async startCommandApiProcess(): Promise<Pick<RunningCommandApi, 'url' | 'stop'>> {
+    const port = await freePort();
+    const api = startServiceProcess('command-api/main.ts', port, {
+      ...envOf(this.config),
+      COMMAND_API_PORT: String(port),
+      COMMAND_TIMEOUT_MS: String(this.config.commands.timeoutMs),
+    });
+    await api.waitForLog((l) => l.msg === 'command-api listening', 120_000);
+    return { url: api.url, stop: () => api.kill('SIGTERM') };
   }
 
   sagaEnv(): NodeJS.ProcessEnv {
