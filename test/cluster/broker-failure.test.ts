@@ -34,7 +34,7 @@ describe('a broker killed under load', () => {
       { stores: true },
     );
     // Stopped by SIGTERM as deployed: in this process, the command API's stop after the broker's
-    // failure has waited past the hook's timeout on a Kafka transaction call that never returned.
+    // failure has waited past the hook's timeout on a Kafka transaction call that did not return.
     h = new SagaHarness(config, { commandApi: 'process' });
     await h.start();
     await h.startSaga();

@@ -28,7 +28,10 @@ export interface SagaHarnessOptions {
   commandApi?: 'in-process' | 'process';
 }
 
-/** Command API, projectors and payment gateway in this process; the saga as its own process. */
+/**
+ * Projectors and payment gateway in this process, the command API too unless `options` say
+ * otherwise; the saga as its own process.
+ */
 export class SagaHarness {
   commands!: Pick<RunningCommandApi, 'url' | 'stop'>;
   projectors!: Projectors;
