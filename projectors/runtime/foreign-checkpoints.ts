@@ -39,12 +39,24 @@ export async function checkpointsPastLogEnd(
   return past;
 }
 
+/** Members of `groupId` on this cluster: projector processes consuming this log right now. */
+async function liveMembers(admin: KafkaAdmin, groupId: string): Promise<number> {
+  const [group] = await admin.describeGroups([groupId]);
+  return group?.members.length ?? 0;
+}
+
 /**
  * Before projections start: a projection whose current generation was built from another log
  * is dropped and built again from this one. Its rows describe events this log does not hold,
  * and applying this log's events over them fails or, worse, silently mixes two histories.
  * Under a lock on shard 0, so that of several projector processes starting at once only the
  * first rebuilds (the others then find checkpoints of this log).
+ *
+ * Never while the projection's consumer group has members: they are projector processes
+ * reading this log (the first of them checked it), and dropping the generation under them
+ * loses every row they do not apply again. Their checkpoints can also lie past a log end
+ * read while they run: the committed end a broker reports has been seen to lag behind where
+ * its consumers already are.
  */
 export async function rebuildProjectionsOfAnotherLog(
   specs: ProjectionSpec[],
@@ -68,16 +80,25 @@ export async function rebuildProjectionsOfAnotherLog(
         await target.close();
       }
       if (past.length === 0) continue;
+      const found = {
+        projection: spec.name,
+        generation,
+        checkpointsPastLogEnd: past.map((p) => ({
+          ...p,
+          resume: String(p.resume),
+          logEnd: String(p.logEnd),
+        })),
+      };
+      const members = await liveMembers(admin, spec.groupId(generation));
+      if (members > 0) {
+        logger.info(
+          { ...found, members },
+          'projection checkpoints lie past the log end read just now, but its consumer group has live members reading this log: not rebuilding it',
+        );
+        continue;
+      }
       logger.warn(
-        {
-          projection: spec.name,
-          generation,
-          checkpointsPastLogEnd: past.map((p) => ({
-            ...p,
-            resume: String(p.resume),
-            logEnd: String(p.logEnd),
-          })),
-        },
+        found,
         'projection was built from another log (its checkpoints lie past the end of this one): rebuilding it from this log',
       );
       await spec.dropGeneration(generation);

@@ -7,7 +7,7 @@ import { topicNames } from '../../lib/topics';
 import { openShard0, projectionSpecs } from '../../projectors/projections';
 import { checkpointsPastLogEnd } from '../../projectors/runtime/foreign-checkpoints';
 import { startProjectors } from '../../projectors/service';
-import { readGeneration, schemaFor } from '../../read-models/postgres/generations';
+import { readGeneration, readModelName, schemaFor } from '../../read-models/postgres/generations';
 import { isolatedConfig, readEvents } from '../support/command-api';
 import { produceEventLoad } from '../support/event-load';
 import { eventually, silentLogger } from '../support/test-env';
@@ -143,6 +143,48 @@ describe('projections built from another log', () => {
       }
     } finally {
       await second.stop();
+    }
+  });
+
+  it('are left alone while projector processes read this log, even with checkpoints past a log end read meanwhile', async () => {
+    // CI: a projector started beside running ones read a committed log end that lagged behind
+    // where they stood, dropped the read model under them, and they never applied its first
+    // events again (a product read 404 for good).
+    const live = await isolatedConfig('live-log', {}, { stores: true });
+    await produceEventLoad(live, 300);
+    const inLog = await versionsInLog(live);
+    const running = await startProjectors(live, silentLogger());
+    let second: Awaited<ReturnType<typeof startProjectors>> | undefined;
+    try {
+      await eventually(
+        () => productVersions(live),
+        (v) => [...inLog].every(([id, version]) => v.get(id) === version),
+        90_000,
+      );
+      // The running projection's checkpoints of one partition, one past that partition's end.
+      const productEvents = topicNames(live.topics).productEvents;
+      const admin = createKafkaClient(live).admin();
+      const [end] = await admin.offsets(productEvents).finally(() => admin.close());
+      if (!end) throw new Error(`no partitions in ${productEvents}`);
+      const shard0 = openShard0(live);
+      const generation = await readGeneration(shard0).finally(() => shard0.end());
+      for (const url of live.postgres.shardUrls) {
+        const pool = new Pool({ connectionString: url, max: 1 });
+        const { rowCount } = await pool
+          .query(
+            `update public.projection_checkpoints set "offset" = $4
+              where projection = $1 and topic = $2 and partition = $3`,
+            [readModelName(generation), productEvents, end.partition, String(end.high)],
+          )
+          .finally(() => pool.end());
+        expect(rowCount).toBe(1);
+      }
+
+      second = await startProjectors(live, silentLogger());
+      expect(Object.fromEntries(await productVersions(live))).toEqual(Object.fromEntries(inLog));
+    } finally {
+      await second?.stop();
+      await running.stop();
     }
   });
 });

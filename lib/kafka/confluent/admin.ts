@@ -152,12 +152,22 @@ export class ConfluentAdmin implements KafkaAdmin {
 
   async offsets(topic: string): Promise<PartitionOffsets[]> {
     const admin = await this.ready();
-    const rows = await retrying(() =>
-      admin.fetchTopicOffsets(topic, {
+    const rows = await retrying(async () => {
+      const found = await admin.fetchTopicOffsets(topic, {
         timeout: TIMEOUT_MS,
         isolationLevel: IsolationLevel.READ_COMMITTED,
-      }),
-    );
+      });
+      // The library drops a partition's own error (its leader did not answer) and reports a
+      // negative offset instead: ask again rather than take it for an end of the log.
+      const failed = found.find((r) => Number(r.high) < 0 || Number(r.low) < 0);
+      if (failed) {
+        throw Object.assign(
+          new Error(`no offsets for ${topic}/${failed.partition}: its leader did not answer`),
+          { retriable: true },
+        );
+      }
+      return found;
+    });
     return rows
       .map((r) => ({ partition: r.partition, low: BigInt(r.low), high: BigInt(r.high) }))
       .sort((a, b) => a.partition - b.partition);
