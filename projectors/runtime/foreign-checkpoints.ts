@@ -26,12 +26,11 @@ export async function checkpointsPastLogEnd(
 ): Promise<CheckpointPastLogEnd[]> {
   const past: CheckpointPastLogEnd[] = [];
   for (const topic of topics) {
-    const ends = await admin.offsets(topic);
-    const resume = await target.resumeOffsets(
-      topic,
-      ends.map((e) => e.partition),
-    );
-    for (const { partition, high } of ends) {
+    const partitions = (await admin.offsets(topic)).map((e) => e.partition);
+    const resume = await target.resumeOffsets(topic, partitions);
+    // The log's end is read after the checkpoints: running consumers move their checkpoints
+    // on meanwhile, and an end read before them is one they may have passed already.
+    for (const { partition, high } of await admin.offsets(topic)) {
       const at = resume.get(partition) ?? 0n;
       if (at > high) past.push({ topic, partition, resume: at, logEnd: high });
     }
@@ -54,9 +53,7 @@ async function liveMembers(admin: KafkaAdmin, groupId: string): Promise<number> 
  *
  * Never while the projection's consumer group has members: they are projector processes
  * reading this log (the first of them checked it), and dropping the generation under them
- * loses every row they do not apply again. Their checkpoints can also lie past a log end
- * read while they run: the committed end a broker reports has been seen to lag behind where
- * its consumers already are.
+ * loses every row they do not apply again.
  */
 export async function rebuildProjectionsOfAnotherLog(
   specs: ProjectionSpec[],

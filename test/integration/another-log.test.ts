@@ -6,6 +6,7 @@ import { createRedis } from '../../lib/redis';
 import { topicNames } from '../../lib/topics';
 import { openShard0, projectionSpecs } from '../../projectors/projections';
 import { checkpointsPastLogEnd } from '../../projectors/runtime/foreign-checkpoints';
+import type { ProjectionTarget } from '../../projectors/runtime/projection';
 import { startProjectors } from '../../projectors/service';
 import { readGeneration, readModelName, schemaFor } from '../../read-models/postgres/generations';
 import { isolatedConfig, readEvents } from '../support/command-api';
@@ -146,10 +147,10 @@ describe('projections built from another log', () => {
     }
   });
 
-  it('are left alone while projector processes read this log, even with checkpoints past a log end read meanwhile', async () => {
-    // CI: a projector started beside running ones read a committed log end that lagged behind
-    // where they stood, dropped the read model under them, and they never applied its first
-    // events again (a product read 404 for good).
+  it('are left alone while projector processes consume this log, whatever their checkpoints say', async () => {
+    // CI: a projector started beside running ones read the log's end before their checkpoints
+    // (which they had moved on since), took these for another log's and dropped the read model
+    // under them; they never applied its first events again (a product read 404 for good).
     const live = await isolatedConfig('live-log', {}, { stores: true });
     await produceEventLoad(live, 300);
     const inLog = await versionsInLog(live);
@@ -185,6 +186,33 @@ describe('projections built from another log', () => {
     } finally {
       await second?.stop();
       await running.stop();
+    }
+  });
+
+  it('are compared with a log end read after their checkpoints, which running consumers move on', async () => {
+    const racing = await isolatedConfig('log-end-race');
+    const topic = topicNames(racing.topics).productEvents;
+    const kafka = createKafkaClient(racing);
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    // A caught-up projection whose consumer applies one more event while it is being asked.
+    const caughtUp: ProjectionTarget = {
+      name: 'caught-up',
+      resumeOffsets: async (t, partitions) => {
+        await producer.send([{ topic: t, partition: 0, key: 'k', value: Buffer.from('e') }]);
+        const ends = await admin.offsets(t);
+        return new Map(
+          ends.filter((e) => partitions.includes(e.partition)).map((e) => [e.partition, e.high]),
+        );
+      },
+      apply: async () => undefined,
+      close: async () => undefined,
+    };
+    try {
+      expect(await checkpointsPastLogEnd(admin, caughtUp, [topic])).toEqual([]);
+    } finally {
+      await producer.close();
+      await admin.close();
     }
   });
 });
