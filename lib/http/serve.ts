@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import type { Logger } from '../logger';
@@ -18,6 +18,7 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
     server.on('clientError', answerUnparsable);
+    const closing = drainOnClose(server);
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address() as AddressInfo;
@@ -27,12 +28,41 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
         url: `http://${shownHost}:${address.port}`,
         close: () =>
           new Promise<void>((done) => {
+            closing();
             server.close(() => done());
             server.closeIdleConnections();
           }),
       });
     });
   });
+}
+
+/**
+ * Once closing, every answer not yet sent ends its connection (`Connection: close`). A closed
+ * server stops accepting connections but serves further requests on its open keep-alive ones:
+ * a busy client kept it from ever finishing its close, until the forced exit cut the
+ * requests in flight. Returns what starts the drain.
+ */
+function drainOnClose(server: Server): () => void {
+  const unanswered = new Set<ServerResponse>();
+  let draining = false;
+  const endConnection = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  // Before the app's own listener, so the header is set before any answer is written.
+  server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining) {
+      endConnection(res);
+      return;
+    }
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
+  return () => {
+    draining = true;
+    for (const res of unanswered) endConnection(res);
+    unanswered.clear();
+  };
 }
 
 /** Where the HTTP parser found what it refuses, as a problem's `errors[].field`. */
