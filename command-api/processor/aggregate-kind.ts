@@ -24,6 +24,12 @@ export interface UniqueKeyRule<C extends Message, E extends Message, S> {
   refusal(key: string, aggregateId: string, holders: readonly string[]): Rejection | undefined;
 }
 
+/** A state's form in a snapshot (JSON), for a state that is not plain data throughout. */
+export interface StateJson<S> {
+  toJson(state: S): unknown;
+  fromJson(json: unknown): S;
+}
+
 /** What the command processor needs to know about one kind of aggregate. */
 export interface AggregateKind<
   C extends Message = Message,
@@ -40,6 +46,8 @@ export interface AggregateKind<
    * snapshots of the old shape are ignored instead of trusted (see snapshots.ts).
    */
   stateVersion: number;
+  /** How a state is written into a snapshot and read back; without it, JSON as it is. */
+  stateJson?: StateJson<S>;
   /** The schemas of the kind's events (fingerprints): a changed schema voids snapshots too. */
   eventSchemaFingerprints: () => readonly string[];
 }

@@ -88,6 +88,7 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     return new PartitionState(
       this.options.kind.decider.initialState,
       this.options.maxRememberedCommands,
+      this.options.kind.stateJson,
     );
   }
 
@@ -102,7 +103,7 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     this.state = this.freshState();
     const snapshot =
       this.options.snapshotEveryEvents > 0
-        ? await readLatestSnapshot<S>(
+        ? await readLatestSnapshot(
             kafka,
             kind.topics.snapshots,
             partition,

@@ -1,4 +1,4 @@
-import type { KeyHolding } from './aggregate-kind';
+import type { KeyHolding, StateJson } from './aggregate-kind';
 import type { DecidedCommand } from './decided-command';
 import { type CommandReply, isCommandOutcome } from './reply';
 import type { PartitionSnapshot } from './snapshots';
@@ -22,6 +22,11 @@ export class PartitionState<S> {
   constructor(
     private readonly initialState: S,
     private readonly maxRememberedCommands: number,
+    /** How a state goes into a snapshot and back (default: as it is, plain data). */
+    private readonly json: StateJson<S> = {
+      toJson: (state) => state,
+      fromJson: (json) => json as S,
+    },
   ) {}
 
   aggregate(id: string): AggregateEntry<S> {
@@ -71,17 +76,21 @@ export class PartitionState<S> {
   }
 
   /** Everything it holds, as plain data (for a snapshot). */
-  contents(): Pick<PartitionSnapshot<S>, 'aggregates' | 'holders' | 'outcomes'> {
+  contents(): Pick<PartitionSnapshot, 'aggregates' | 'holders' | 'outcomes'> {
     return {
-      aggregates: [...this.aggregates],
+      aggregates: [...this.aggregates].map(([id, entry]) => [
+        id,
+        { ...entry, state: this.json.toJson(entry.state) },
+      ]),
       holders: [...this.holders].map(([key, ids]) => [key, [...ids]]),
       outcomes: [...this.outcomes.values()],
     };
   }
 
   /** Takes over a snapshot's contents (on a fresh state, before the replay of what followed). */
-  restore(snapshot: Pick<PartitionSnapshot<S>, 'aggregates' | 'holders' | 'outcomes'>): void {
-    for (const [id, entry] of snapshot.aggregates) this.aggregates.set(id, entry);
+  restore(snapshot: Pick<PartitionSnapshot, 'aggregates' | 'holders' | 'outcomes'>): void {
+    for (const [id, entry] of snapshot.aggregates)
+      this.aggregates.set(id, { ...entry, state: this.json.fromJson(entry.state) });
     for (const [key, ids] of snapshot.holders) this.holders.set(key, new Set(ids));
     for (const reply of snapshot.outcomes) this.remember(reply);
   }

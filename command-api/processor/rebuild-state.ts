@@ -28,7 +28,7 @@ export async function rebuildPartition<S>(
   partition: number,
   state: PartitionState<S>,
   logger: Logger,
-  snapshot?: PartitionSnapshot<S>,
+  snapshot?: PartitionSnapshot,
 ): Promise<Rebuilt> {
   const fromEvents = new Map<string, CommandReply>();
   const fromReplies: CommandReply[] = [];

@@ -18,11 +18,12 @@ import type { CommandReply } from './reply';
  * kind's `stateVersion` and the fingerprint of its event schemas. Anything else — an older
  * schema, a torn or unreadable snapshot — is ignored and the partition is replayed whole.
  */
-export interface PartitionSnapshot<S> {
+export interface PartitionSnapshot {
   /** Offsets after the last event and reply folded in. */
   eventsEnd: bigint;
   repliesEnd: bigint;
-  aggregates: [string, AggregateEntry<S>][];
+  /** Each state in its JSON form (the kind's `stateJson`). */
+  aggregates: [string, AggregateEntry<unknown>][];
   holders: [string, string[]][];
   /** Oldest first, as the owner remembers them. */
   outcomes: CommandReply[];
@@ -41,10 +42,10 @@ const FORMAT = 1;
 /** Well under Kafka's default 1 MB record limit. */
 const CHUNK_BYTES = 256 * 1024;
 
-interface SnapshotBody<S> {
+interface SnapshotBody {
   eventsEnd: string;
   repliesEnd: string;
-  aggregates: [string, AggregateEntry<S>][];
+  aggregates: [string, AggregateEntry<unknown>][];
   holders: [string, string[]][];
   outcomes: CommandReply[];
 }
@@ -57,13 +58,13 @@ export function formatTag(format: SnapshotFormat): string {
 }
 
 /** The records of one snapshot of `partition`'s state. */
-export function snapshotRecords<S>(
+export function snapshotRecords(
   topic: string,
   partition: number,
   format: SnapshotFormat,
-  snapshot: PartitionSnapshot<S>,
+  snapshot: PartitionSnapshot,
 ): OutgoingRecord[] {
-  const body: SnapshotBody<S> = {
+  const body: SnapshotBody = {
     ...snapshot,
     eventsEnd: String(snapshot.eventsEnd),
     repliesEnd: String(snapshot.repliesEnd),
@@ -98,13 +99,13 @@ interface Chunk {
  * The latest whole snapshot of `partition` for `format.kind`, or undefined (none yet, torn, or
  * of another format: then the caller replays from the start).
  */
-export async function readLatestSnapshot<S>(
+export async function readLatestSnapshot(
   kafka: KafkaClient,
   topic: string,
   partition: number,
   format: SnapshotFormat,
   logger: Logger,
-): Promise<PartitionSnapshot<S> | undefined> {
+): Promise<PartitionSnapshot | undefined> {
   const chunks: Chunk[] = [];
   const prefix = `${format.kind}:`;
   await readToEnd(kafka, [{ topic, partition }], ({ records }) => {
@@ -140,7 +141,7 @@ export async function readLatestSnapshot<S>(
   try {
     const body = JSON.parse(
       gunzipSync(Buffer.concat(ordered as Buffer[])).toString('utf8'),
-    ) as SnapshotBody<S>;
+    ) as SnapshotBody;
     return {
       ...body,
       eventsEnd: BigInt(body.eventsEnd),

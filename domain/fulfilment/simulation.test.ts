@@ -349,7 +349,7 @@ const reservationsOf = (products: Map<string, ProductState>) =>
   Object.fromEntries(
     [...products].map(([id, state]) => [
       id,
-      state.exists ? { available: state.available, held: state.reservations } : null,
+      state.exists ? { available: state.available, held: state.reservations.toJSON() } : null,
     ]),
   );
 
@@ -452,7 +452,7 @@ describe('order fulfilment saga: simulation through the deciders', () => {
         for (const [productId, initialStock] of Object.entries(variant.stock)) {
           const state = result.products.get(productId);
           if (!state?.exists) throw new Error(`no product ${productId}`);
-          const held = state.reservations[orderId] ?? 0;
+          const held = state.reservations.get(orderId) ?? 0;
           expect(status === 'confirmed' ? held > 0 : held === 0).toBe(true);
           expect(state.available + held).toBe(initialStock);
         }

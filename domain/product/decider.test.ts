@@ -14,9 +14,12 @@ import {
   type ProductEventType,
   type StockReserved,
 } from './messages';
-import type { ProductState } from './state';
+import { type ProductState, productStateJson } from './state';
 
 const { given } = scenario(productDecider);
+
+/** A state as a snapshot holds it: plain JSON, reservations an object of orderId → units. */
+const inJson = (state: ProductState) => JSON.parse(JSON.stringify(productStateJson.toJson(state)));
 
 const productId = 'p-1';
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
@@ -79,7 +82,8 @@ describe('product catalogue', () => {
 describe('CreateProduct', () => {
   it('creates a product', () => {
     const state = given([]).when(create).then([created]);
-    expect(state).toMatchObject({ exists: true, available: 10, reservations: {} });
+    expect(inJson(state)).toMatchObject({ exists: true, available: 10 });
+    expect(inJson(state).reservations).toStrictEqual({});
   });
 
   it('allows an empty description and zero stock', () => {
@@ -235,7 +239,8 @@ describe('RestockProduct', () => {
     const state = given([created, reserved('o-1', 4, 6)])
       .when(sample.RestockProduct)
       .then([{ type: 'ProductRestocked', productId, quantity: 5, available: 11 }]);
-    expect(state).toMatchObject({ available: 11, reservations: { 'o-1': 4 } });
+    expect(inJson(state)).toMatchObject({ available: 11 });
+    expect(inJson(state).reservations).toStrictEqual({ 'o-1': 4 });
   });
 
   it.each([0, -3, 1.5, Number.NaN, '5'])('rejects quantity %p as invalid_quantity', (quantity) => {
@@ -262,7 +267,8 @@ describe('ReserveStock', () => {
     const state = given([created])
       .when(sample.ReserveStock)
       .then([reserved('o-1', 2, 8)]);
-    expect(state).toMatchObject({ available: 8, reservations: { 'o-1': 2 } });
+    expect(inJson(state)).toMatchObject({ available: 8 });
+    expect(inJson(state).reservations).toStrictEqual({ 'o-1': 2 });
   });
 
   it('may take every available unit', () => {
@@ -313,9 +319,28 @@ describe('ReserveStock', () => {
       const state = given([created])
         .when({ ...sample.ReserveStock, orderId })
         .then([reserved(orderId, 2, 8)]);
-      expect(Object.hasOwn(state.exists ? state.reservations : {}, orderId)).toBe(true);
+      expect(state.exists && state.reservations.get(orderId)).toBe(2);
+      const restored = productStateJson.fromJson(inJson(state));
+      expect(restored.exists && restored.reservations.get(orderId)).toBe(2);
       given([created]).when({ type: 'ReleaseReservation', productId, orderId }).then([]);
     }
+  });
+});
+
+describe('a product state in JSON (snapshots)', () => {
+  it('reads back as the state it was: the reservations decide as before', () => {
+    const history = [created, reserved('o-1', 2, 8), reserved('o-2', 3, 5)];
+    const state = fold(productDecider, history);
+    const restored = productStateJson.fromJson(inJson(state));
+    expect(inJson(restored)).toStrictEqual(inJson(state));
+    const release = { type: 'ReleaseReservation', productId, orderId: 'o-2' } as const;
+    expect(productDecider.decide(release, restored)).toStrictEqual(
+      productDecider.decide(release, state),
+    );
+    expect(productDecider.decide(release, restored)).toMatchObject({
+      ok: true,
+      events: [{ type: 'ReservationReleased', orderId: 'o-2', quantity: 3, available: 8 }],
+    });
   });
 });
 
@@ -326,7 +351,8 @@ describe('ReleaseReservation', () => {
       .then([
         { type: 'ReservationReleased', productId, orderId: 'o-1', quantity: 2, available: 10 },
       ]);
-    expect(state).toMatchObject({ available: 10, reservations: {} });
+    expect(inJson(state)).toMatchObject({ available: 10 });
+    expect(inJson(state).reservations).toStrictEqual({});
   });
 
   it('accepts releasing an unknown reservation with no events', () => {
@@ -354,7 +380,8 @@ describe('CommitReservation', () => {
     const state = given([created, reserved('o-1', 2, 8)])
       .when(sample.CommitReservation)
       .then([{ type: 'ReservationCommitted', productId, orderId: 'o-1', quantity: 2 }]);
-    expect(state).toMatchObject({ available: 8, reservations: {} });
+    expect(inJson(state)).toMatchObject({ available: 8 });
+    expect(inJson(state).reservations).toStrictEqual({});
   });
 
   it('works on a discontinued product', () => {
@@ -445,13 +472,13 @@ describe('evolve', () => {
     ];
     let state: ProductState = productDecider.initialState;
     for (const event of history) {
-      const before = structuredClone(state);
+      const before = inJson(state);
       const next = productDecider.evolve(state, event);
-      expect(state).toStrictEqual(before);
+      expect(inJson(state)).toStrictEqual(before);
       expect(next).not.toBe(state);
       state = next;
     }
-    expect(JSON.parse(JSON.stringify(state))).toStrictEqual(state);
+    expect(inJson(productStateJson.fromJson(inJson(state)))).toStrictEqual(inJson(state));
   });
 
   it('ignores events before ProductCreated', () => {
@@ -501,7 +528,7 @@ describe('stock invariant (property style)', () => {
         if (!state.exists) throw new Error('product vanished');
         expect(state.available).toBeGreaterThanOrEqual(0);
         // Units are conserved: free + held + shipped = initial + restocked.
-        const held = Object.values(state.reservations).reduce((a, b) => a + b, 0);
+        const held = state.reservations.reduce((a, b) => a + b, 0);
         expect(state.available + held + committed).toBe(initialStock + restocked);
       }
     }

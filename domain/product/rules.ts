@@ -1,6 +1,6 @@
 import { type Decision, reject } from '../decider';
 import type { CommandOf, EventOf, MessageSchema } from '../message';
-import { isText, lookup, MAX_COUNT, show } from '../validation';
+import { isText, MAX_COUNT, show } from '../validation';
 import type { Product, ProductState } from './state';
 
 /**
@@ -83,7 +83,7 @@ export function withReservation<E>(
   if (!isText(command.orderId)) return invalidProduct('orderId must not be empty');
   if (invalid) return invalid;
   return withProduct(command, state, (product) =>
-    then(product, lookup(product.reservations, command.orderId)),
+    then(product, product.reservations.get(command.orderId)),
   );
 }
 

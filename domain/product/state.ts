@@ -1,3 +1,4 @@
+import { Map as PersistentMap } from 'immutable';
 import type { Money } from '../money';
 
 export interface Product {
@@ -11,31 +12,49 @@ export interface Product {
   /** Units that can still be reserved; never below zero. */
   readonly available: number;
   /** orderId → units held for that order (out of `available` until released or committed). */
-  readonly reservations: Readonly<Record<string, number>>;
+  readonly reservations: Reservations;
   readonly discontinued: boolean;
   /** The most units one order may reserve; null when unlimited. */
   readonly purchaseLimit: number | null;
 }
 
-/** Plain data throughout, so a state can be snapshotted as JSON. */
+/**
+ * Held until the order's units are committed (shipped) or released, so a selling product holds
+ * one per open order: a persistent map, so that reserving shares the others instead of copying
+ * them (a copy per reservation made a hot product's owner slower with every order it held).
+ * `productStateJson` writes it into a snapshot and reads it back.
+ */
+export type Reservations = PersistentMap<string, number>;
+
+export const noReservations: Reservations = PersistentMap();
+
+/** Plain data but the reservations, which `productStateJson` writes as such for snapshots. */
 export type ProductState = { readonly exists: false } | Product;
 
 export const initialProductState: ProductState = Object.freeze({ exists: false });
 
-// Reservations are rebuilt with Object.fromEntries, which defines own properties: plain
-// assignment would let an orderId such as "__proto__" set the prototype instead.
+/** The reservations without `orderId`; the input is left alone. */
+export const without = (reservations: Reservations, orderId: string): Reservations =>
+  reservations.delete(orderId);
 
-/** The reservations without `orderId`; a fresh object, the input is left alone. */
-export const without = (
-  reservations: Readonly<Record<string, number>>,
-  orderId: string,
-): Record<string, number> =>
-  Object.fromEntries(Object.entries(reservations).filter(([id]) => id !== orderId));
-
-/** The reservations with `orderId` holding `quantity`. */
+/** The reservations with `orderId` holding `quantity`; the input is left alone. */
 export const holding = (
-  reservations: Readonly<Record<string, number>>,
+  reservations: Reservations,
   orderId: string,
   quantity: number,
-): Record<string, number> =>
-  Object.fromEntries([...Object.entries(without(reservations, orderId)), [orderId, quantity]]);
+): Reservations => reservations.set(orderId, quantity);
+
+/**
+ * A state in JSON (a snapshot) and back. The reservations are written as an object of
+ * orderId → units with own properties (Object.fromEntries), so an orderId such as
+ * "__proto__" stays a key where plain assignment would set the prototype instead.
+ */
+export const productStateJson = {
+  toJson: (state: ProductState): unknown =>
+    state.exists ? { ...state, reservations: Object.fromEntries(state.reservations) } : state,
+  fromJson: (json: unknown): ProductState => {
+    const state = json as ProductState | (Omit<Product, 'reservations'> & { reservations: object });
+    if (!state.exists) return state;
+    return { ...state, reservations: PersistentMap(Object.entries(state.reservations)) };
+  },
+};

@@ -126,12 +126,88 @@ describe('partition owner snapshots', () => {
     }
   });
 
+  it("a product's reservations come back from its snapshot: released, repeated and refused as before", async () => {
+    const config = await isolatedConfig('snapshot-holds', {
+      SNAPSHOT_EVERY_EVENTS: '10',
+      TOPIC_PARTITIONS: '1',
+    });
+    const first = await commandApi(config, silentLogger());
+    const admin = await tokenFor(config, 'admin', 'alice');
+    const saga = await tokenFor(config, 'service', 'saga');
+    const created = await call(first.url, 'POST', '/products', {
+      token: admin,
+      body: {
+        sku: 'HOLD-1',
+        name: 'Held',
+        category: 'c',
+        price: { amount: 100, currency: 'EUR' },
+        initialStock: 100,
+      },
+    });
+    expect(created.status).toBe(201);
+    const productId = created.body.aggregateId as string;
+    // An order id named like an Object.prototype member must stay an ordinary key.
+    const orderIds = ['__proto__', ...Array.from({ length: 24 }, (_, i) => `o-${i}`)];
+    for (const [i, orderId] of orderIds.entries()) {
+      const reserved = await call(first.url, 'POST', `/products/${productId}/reservations`, {
+        token: saga,
+        body: { orderId, quantity: 1 + (i % 3) },
+      });
+      expect(reserved.status).toBe(200);
+    }
+    await first.stop();
+
+    const { logger, lines } = capturingLogger();
+    const second = await commandApi(config, logger);
+    try {
+      const ready = await eventually(
+        async () =>
+          lines.find((l) => l.msg === 'partition owner ready' && l.aggregate === 'product'),
+        (line) => line !== undefined,
+        60_000,
+      );
+      expect(ready).toMatchObject({ fromSnapshot: true });
+      expect(Number(ready?.replayed)).toBeLessThan(orderIds.length);
+      const held = orderIds.reduce((sum, _id, i) => sum + 1 + (i % 3), 0);
+
+      // Releasing a reservation made before the snapshot gives its units back.
+      const released = await call(
+        second.url,
+        'POST',
+        `/products/${productId}/reservations/__proto__/release`,
+        { token: saga, body: {} },
+      );
+      expect(released.status).toBe(200);
+      expect(released.body.events).toMatchObject([
+        {
+          type: 'ReservationReleased',
+          data: { orderId: '__proto__', quantity: 1, available: 100 - held + 1 },
+        },
+      ]);
+      // The same reservation again is a success with nothing new; another quantity a conflict.
+      const again = await call(second.url, 'POST', `/products/${productId}/reservations`, {
+        token: saga,
+        body: { orderId: 'o-0', quantity: 2 },
+      });
+      expect(again.status).toBe(200);
+      expect(again.body.events).toEqual([]);
+      const other = await call(second.url, 'POST', `/products/${productId}/reservations`, {
+        token: saga,
+        body: { orderId: 'o-1', quantity: 1 },
+      });
+      expect(other.status).toBe(409);
+      expect(other.body).toMatchObject({ code: 'reservation_exists' });
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('ignores a snapshot of another state format, and a torn one', async () => {
     const config = await isolatedConfig('snapshot-format', { TOPIC_PARTITIONS: '1' });
     const topic = topicNames(config.topics).snapshots;
     const kafka = createKafkaClient(config);
     const format: SnapshotFormat = { kind: 'order', stateVersion: 1, schemaFingerprints: ['a'] };
-    const snapshot: PartitionSnapshot<{ n: number }> = {
+    const snapshot: PartitionSnapshot = {
       eventsEnd: 42n,
       repliesEnd: 7n,
       aggregates: [['o-1', { state: { n: 1 }, version: 3 }]],

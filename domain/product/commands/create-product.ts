@@ -3,6 +3,7 @@ import { type CommandOf, type EventOf, message } from '../../message';
 import { amountTooLarge, amountTooLargeRejection, copyMoney, moneyProblem } from '../../money';
 import { isCount, isString, MAX_COUNT, show } from '../../validation';
 import { invalidProduct, productCommand, SAMPLE, textProblem } from '../rules';
+import { noReservations } from '../state';
 
 const command = message(
   'CreateProduct',
@@ -76,7 +77,7 @@ export const createProduct = productCommand(command, event, {
     category: event.category,
     price: copyMoney(event.price),
     available: event.initialStock,
-    reservations: {},
+    reservations: noReservations,
     discontinued: false,
     purchaseLimit: null,
   }),

@@ -1,6 +1,6 @@
 import { accept, reject } from '../../decider';
 import { type CommandOf, type EventOf, message } from '../../message';
-import { isPositiveCount, lookup } from '../../validation';
+import { isPositiveCount } from '../../validation';
 import {
   discontinued,
   invalidQuantity,
@@ -76,7 +76,7 @@ export const reserveStock = productCommand(command, event, {
     ),
   evolve: onProduct((product, event) => {
     // decide never replaces a reservation, but if a stream did, the old units come back.
-    const previous = lookup(product.reservations, event.orderId) ?? 0;
+    const previous = product.reservations.get(event.orderId) ?? 0;
     return {
       ...product,
       available: product.available + previous - event.quantity,
