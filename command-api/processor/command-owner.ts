@@ -138,7 +138,7 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     const spans: Span[] = [];
     const commands = entries.map((entry) => this.traced(this.batchCommand(entry), spans));
     // A snapshot of the state as this batch finds it, in the batch's transaction.
-    const snapshot = this.snapshotDue() ? this.snapshotRecords() : [];
+    const snapshot = this.snapshotDue() ? await this.snapshotRecords() : [];
     const batch = decideBatch(this.options, this.state, commands, onFault);
     const refusals = batch.refusals.map((r) => this.replyRecord(r));
     return {
@@ -184,7 +184,7 @@ export class CommandOwner<S> implements PartitionWork<LocalCommand> {
     return every > 0 && this.eventsSinceSnapshot >= BigInt(every);
   }
 
-  private snapshotRecords(): OutgoingRecord[] {
+  private snapshotRecords(): Promise<OutgoingRecord[]> {
     return snapshotRecords(
       this.options.kind.topics.snapshots,
       this.options.partition,

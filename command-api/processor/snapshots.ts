@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createGzip, gunzipSync } from 'node:zlib';
 import type { KafkaClient, OutgoingRecord } from '../../lib/kafka';
 import { readToEnd } from '../../lib/kafka';
 import type { Logger } from '../../lib/logger';
@@ -57,19 +58,55 @@ export function formatTag(format: SnapshotFormat): string {
     .digest('hex');
 }
 
-/** The records of one snapshot of `partition`'s state. */
-export function snapshotRecords(
+/** Items turned into JSON between two turns of the event loop. */
+const JSON_SLICE = 1000;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * The snapshot as gzipped JSON (the document JSON.stringify makes of a SnapshotBody), written
+ * a slice of items at a time into a gzip stream, which compresses on libuv's thread pool.
+ */
+async function packedSnapshot(snapshot: PartitionSnapshot): Promise<Buffer> {
+  const gz = createGzip();
+  const out: Buffer[] = [];
+  gz.on('data', (chunk: Buffer) => out.push(chunk));
+  const ended = once(gz, 'end');
+  const write = async (text: string) => {
+    if (!gz.write(text)) await once(gz, 'drain');
+  };
+  const writeArray = async (name: string, items: readonly unknown[], last = false) => {
+    await write(`${JSON.stringify(name)}:[`);
+    for (let i = 0; i < items.length; i += JSON_SLICE) {
+      const slice = items.slice(i, i + JSON_SLICE).map((item) => JSON.stringify(item));
+      await write((i > 0 ? ',' : '') + slice.join(','));
+      await nextTurn();
+    }
+    await write(last ? ']}' : '],');
+  };
+  await write(
+    `{"eventsEnd":${JSON.stringify(String(snapshot.eventsEnd))},` +
+      `"repliesEnd":${JSON.stringify(String(snapshot.repliesEnd))},`,
+  );
+  await writeArray('aggregates', snapshot.aggregates);
+  await writeArray('holders', snapshot.holders);
+  await writeArray('outcomes', snapshot.outcomes, true);
+  gz.end();
+  await ended;
+  return Buffer.concat(out);
+}
+
+/**
+ * The records of one snapshot of `partition`'s state. With a full idempotency window a
+ * partition's state is tens of megabytes of JSON: written and compressed in one go, it stopped
+ * every owner and request of the process for one to two seconds.
+ */
+export async function snapshotRecords(
   topic: string,
   partition: number,
   format: SnapshotFormat,
   snapshot: PartitionSnapshot,
-): OutgoingRecord[] {
-  const body: SnapshotBody = {
-    ...snapshot,
-    eventsEnd: String(snapshot.eventsEnd),
-    repliesEnd: String(snapshot.repliesEnd),
-  };
-  const packed = gzipSync(JSON.stringify(body));
+): Promise<OutgoingRecord[]> {
+  const packed = await packedSnapshot(snapshot);
   const id = randomUUID();
   const chunks = Math.max(1, Math.ceil(packed.length / CHUNK_BYTES));
   const tag = formatTag(format);

@@ -216,7 +216,7 @@ describe('partition owner snapshots', () => {
     };
     const producer = kafka.producer();
     try {
-      await producer.send(snapshotRecords(topic, 0, format, snapshot));
+      await producer.send(await snapshotRecords(topic, 0, format, snapshot));
       const read = (f: SnapshotFormat) => readLatestSnapshot(kafka, topic, 0, f, silentLogger());
       expect(await read(format)).toEqual(snapshot);
       expect(await read({ ...format, stateVersion: 2 })).toBeUndefined();
@@ -233,11 +233,11 @@ describe('partition owner snapshots', () => {
           ],
         ),
       };
-      const records = snapshotRecords(topic, 0, format, big);
+      const records = await snapshotRecords(topic, 0, format, big);
       expect(records.length).toBeGreaterThan(1);
       await producer.send(records);
       expect((await read(format))?.aggregates).toHaveLength(40_000);
-      await producer.send(snapshotRecords(topic, 0, format, big).slice(1));
+      await producer.send((await snapshotRecords(topic, 0, format, big)).slice(1));
       expect(await read(format)).toBeUndefined();
     } finally {
       await producer.close();
