@@ -23,10 +23,6 @@ export const isAbsent = (value: unknown): value is undefined | null =>
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Own keys only: ids such as "constructor" or "__proto__" must not hit Object.prototype. */
-export const lookup = <T>(record: Readonly<Record<string, T>>, key: string): T | undefined =>
-  Object.hasOwn(record, key) ? record[key] : undefined;
-
 /** For reasons: show what arrived without risking an exception. */
 export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
